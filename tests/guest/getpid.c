@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guest tests of the kshare mapping and of kshare_getpid(): it must equal
+ * getpid(2) wherever a process can be, and the value must really come from
+ * the page. Run on a kernel without kshare, these tests fail.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include <kshare/kshare.h>
+
+#include "ktest.h"
+
+static pid_t sys_getpid(void)
+{
+	return (pid_t)syscall(SYS_getpid);
+}
+
+static const struct kshare_sys_header *header(void)
+{
+	return (const struct kshare_sys_header *)getauxval(AT_KSHARE);
+}
+
+static const struct kshare_proc_page *proc_page(void)
+{
+	const struct kshare_sys_header *h = header();
+
+	return h ? (const void *)((const char *)h + h->proc_offset) : NULL;
+}
+
+/* The page itself, not the library, vouches for @pid. */
+static int page_says(pid_t pid)
+{
+	const struct kshare_proc_page *pp = proc_page();
+
+	KT_EXPECT(pp, "no AT_KSHARE");
+	KT_EXPECT(__atomic_load_n(&pp->valid, __ATOMIC_ACQUIRE) & KSHARE_PROC_VALID_PID,
+		  "valid=%#x", pp->valid);
+	KT_EXPECT(pp->pid == pid, "page pid %d, getpid %d", pp->pid, pid);
+	return KT_PASS;
+}
+
+/* The whole check a process makes of itself. */
+static int check_self(void)
+{
+	pid_t pid = sys_getpid();
+
+	KT_EXPECT(kshare_getpid() == pid, "kshare %d, syscall %d", kshare_getpid(), pid);
+	return page_says(pid);
+}
+
+static int auxv_and_header(void)
+{
+	const struct kshare_sys_header *h = header();
+
+	KT_EXPECT(h, "AT_KSHARE (%d) missing from the auxiliary vector", AT_KSHARE);
+	KT_EXPECT(((uintptr_t)h & (sysconf(_SC_PAGESIZE) - 1)) == 0, "%p", (void *)h);
+	KT_EXPECT(h->magic == KSHARE_MAGIC, "magic %#x", h->magic);
+	KT_EXPECT(h->abi_version == KSHARE_ABI_VERSION, "abi %u", h->abi_version);
+	KT_EXPECT(h->header_size >= sizeof(*h), "%u", h->header_size);
+	KT_EXPECT(h->proc_size >= sizeof(struct kshare_proc_page), "%u", h->proc_size);
+	KT_EXPECT(h->proc_offset + h->proc_size <= h->map_size, "%u+%u > %u",
+		  h->proc_offset, h->proc_size, h->map_size);
+	KT_EXPECT(h->features & KSHARE_FEATURE_PROC_PID, "features %#llx",
+		  (unsigned long long)h->features);
+	KT_EXPECT(kshare_available(KSHARE_FEATURE_PROC_PID), "library disagrees");
+	KT_EXPECT(proc_page()->mm_serial != 0, "serial 0");
+	return KT_PASS;
+}
+
+static int named_in_proc_maps(void)
+{
+	uintptr_t base = (uintptr_t)header();
+	char line[512];
+	int found = 0;
+	FILE *f;
+
+	KT_EXPECT(base, "no AT_KSHARE");
+	f = fopen("/proc/self/maps", "r");
+	KT_EXPECT(f, "%s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end;
+		char perms[5];
+
+		if (!strstr(line, "[kshare]"))
+			continue;
+		KT_EXPECT(sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3, "%s", line);
+		KT_EXPECT(start == base, "maps %lx, auxv %lx", start, (unsigned long)base);
+		KT_EXPECT(end - start == header()->map_size, "%s", line);
+		KT_EXPECT(strcmp(perms, "r--p") == 0, "%s", line);
+		found++;
+	}
+	fclose(f);
+	KT_EXPECT(found == 1, "[kshare] mapped %d times", found);
+	return KT_PASS;
+}
+
+static int pid_in_parent(void)
+{
+	return check_self();
+}
+
+/* Run @fn in a fork child and pass its verdict on. */
+static int in_child(int (*fn)(void))
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(fn());
+	KT_EXPECT(pid > 0, "fork: %s", strerror(errno));
+	return kt_wait(pid, "child");
+}
+
+static pid_t test_parent;
+
+static int child_sees_itself(void)
+{
+	KT_EXPECT(kshare_getpid() != test_parent, "child got its parent's pid %d", test_parent);
+	return check_self();
+}
+
+static int pid_in_fork_child(void)
+{
+	/* Fault the parent's page in first: the child must not inherit it. */
+	KT_EXPECT(check_self() == KT_PASS, "parent");
+	test_parent = sys_getpid();
+	return in_child(child_sees_itself);
+}
+
+static int grandchild_sees_itself(void)
+{
+	KT_EXPECT(check_self() == KT_PASS, "child");
+	test_parent = sys_getpid();
+	return in_child(child_sees_itself);
+}
+
+static int pid_in_grandchild(void)
+{
+	KT_EXPECT(check_self() == KT_PASS, "parent");
+	return in_child(grandchild_sees_itself);
+}
+
+static const char *self_exe = "/proc/self/exe";
+
+static int pid_after_exec(void)
+{
+	pid_t pid;
+
+	KT_EXPECT(check_self() == KT_PASS, "before exec");
+	pid = fork();
+	if (pid == 0) {
+		execl(self_exe, self_exe, "--check-self", (char *)NULL);
+		_exit(KT_FAIL);
+	}
+	KT_EXPECT(pid > 0, "fork: %s", strerror(errno));
+	return kt_wait(pid, "exec'd child");
+}
+
+static int pid_in_new_pid_namespace(void)
+{
+	pid_t pid;
+
+	if (unshare(CLONE_NEWPID) != 0) {
+		kt_diag("unshare(CLONE_NEWPID): %s", strerror(errno));
+		return KT_FAIL;
+	}
+	/* unshare() moves only future children into the namespace. */
+	KT_EXPECT(check_self() == KT_PASS, "after unshare");
+	pid = fork();
+	if (pid == 0) {
+		if (sys_getpid() != 1)
+			_exit(KT_FAIL);
+		_exit(check_self());
+	}
+	KT_EXPECT(pid > 0, "fork: %s", strerror(errno));
+	return kt_wait(pid, "pid 1 of the new namespace");
+}
+
+/*
+ * vfork() shares the address space and so the process page: the child must
+ * not get its parent's pid from it, and the parent must get the page back
+ * once the child is gone.
+ */
+static int pid_across_vfork(void)
+{
+	static volatile pid_t child_kshare, child_sys;
+	static volatile uint32_t child_valid = ~0u;
+	pid_t pid;
+
+	KT_EXPECT(check_self() == KT_PASS, "before vfork");
+	pid = vfork();
+	if (pid == 0) {
+		child_valid = __atomic_load_n(&proc_page()->valid, __ATOMIC_ACQUIRE);
+		child_kshare = kshare_getpid();
+		child_sys = sys_getpid();
+		_exit(0);
+	}
+	KT_EXPECT(pid > 0, "vfork: %s", strerror(errno));
+	KT_EXPECT(kt_wait(pid, "vfork child") == 0, "child failed");
+	KT_EXPECT(child_sys == pid, "child's getpid %d, vfork returned %d", child_sys, pid);
+	KT_EXPECT(child_kshare == child_sys, "child: kshare %d, syscall %d (parent %d)",
+		  child_kshare, child_sys, sys_getpid());
+	KT_EXPECT(!(child_valid & KSHARE_PROC_VALID_PID), "page vouched for a pid in the child");
+	return check_self();
+}
+
+/* vfork() then exec: the parent's page is valid again after the exec. */
+static int pid_after_vfork_exec(void)
+{
+	pid_t pid;
+
+	KT_EXPECT(check_self() == KT_PASS, "before vfork");
+	pid = vfork();
+	if (pid == 0) {
+		execl(self_exe, self_exe, "--check-self", (char *)NULL);
+		_exit(KT_FAIL);
+	}
+	KT_EXPECT(pid > 0, "vfork: %s", strerror(errno));
+	KT_EXPECT(kt_wait(pid, "exec'd vfork child") == KT_PASS, "child failed");
+	return check_self();
+}
+
+static int page_is_read_only(void)
+{
+	void *base = (void *)header();
+	int fd;
+
+	KT_EXPECT(base, "no AT_KSHARE");
+	KT_EXPECT(mprotect(base, header()->map_size, PROT_READ | PROT_WRITE) == -1,
+		  "mprotect made [kshare] writable");
+	KT_EXPECT(errno == EACCES, "mprotect: %s", strerror(errno));
+
+	fd = open("/proc/self/mem", O_RDWR);
+	KT_EXPECT(fd >= 0, "/proc/self/mem: %s", strerror(errno));
+	KT_EXPECT(pwrite(fd, "x", 1, (off_t)(uintptr_t)proc_page()) == -1,
+		  "wrote the process page through /proc/self/mem");
+	close(fd);
+	return check_self();
+}
+
+/*
+ * Many fork/exit cycles whose children touch their page must not cost
+ * memory. 4000 cycles leaking a page each would lose 16 MiB; allow 4 MiB of
+ * noise from caches.
+ */
+static long free_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+static int child_touch_and_exit(void)
+{
+	return check_self();
+}
+
+static int no_leak_over_fork_exit(void)
+{
+	long before, after;
+	int i;
+
+	/* Warm up slab caches and page tables first. */
+	for (i = 0; i < 200; i++)
+		KT_EXPECT(in_child(child_touch_and_exit) == KT_PASS, "warm-up %d", i);
+	before = free_kib();
+	for (i = 0; i < 4000; i++)
+		KT_EXPECT(in_child(child_touch_and_exit) == KT_PASS, "cycle %d", i);
+	after = free_kib();
+	KT_EXPECT(before > 0 && after > 0, "no MemFree");
+	kt_diag("MemFree before %ld kB, after %ld kB over 4000 cycles", before, after);
+	KT_EXPECT(before - after < 4096, "lost %ld kB", before - after);
+	return KT_PASS;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct ktest tests[] = {
+		KTEST(auxv_and_header),
+		KTEST(named_in_proc_maps),
+		KTEST(pid_in_parent),
+		KTEST(pid_in_fork_child),
+		KTEST(pid_in_grandchild),
+		KTEST(pid_after_exec),
+		KTEST(pid_in_new_pid_namespace),
+		KTEST(pid_across_vfork),
+		KTEST(pid_after_vfork_exec),
+		KTEST(page_is_read_only),
+		KTEST(no_leak_over_fork_exit),
+	};
+
+	if (argc == 2 && strcmp(argv[1], "--check-self") == 0)
+		return check_self();
+	return kt_main(tests, sizeof(tests) / sizeof(tests[0]), 60);
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A small TAP harness for the guest tests, in the spirit of the kernel's
+ * kselftest_harness.h: every test runs in a child process of its own, with a
+ * time limit, so a crash or a changed namespace stays inside one test. The
+ * output is TAP, closed by the line "N passed, N failed, N skipped".
+ */
+#ifndef KSHARE_KTEST_H
+#define KSHARE_KTEST_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { KT_PASS = 0, KT_FAIL = 1, KT_SKIP = 4 };
+
+struct ktest {
+	const char *name;
+	int (*fn)(void);
+};
+
+#define KTEST(fn) { #fn, fn }
+
+static inline void kt_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+/* Fail the current test unless @cond holds, saying why. */
+#define KT_EXPECT(cond, fmt, ...)                                             \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			kt_diag("%s:%d: %s: " fmt, __FILE__, __LINE__, #cond, \
+				##__VA_ARGS__);                               \
+			return KT_FAIL;                                       \
+		}                                                             \
+	} while (0)
+
+/* Wait for @pid and turn how it ended into KT_PASS/KT_FAIL/KT_SKIP. */
+static inline int kt_wait(pid_t pid, const char *what)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid) {
+		kt_diag("waitpid(%s): %s", what, strerror(errno));
+		return KT_FAIL;
+	}
+	if (WIFSIGNALED(status)) {
+		kt_diag("%s killed by signal %d", what, WTERMSIG(status));
+		return KT_FAIL;
+	}
+	return WEXITSTATUS(status);
+}
+
+static inline int kt_main(const struct ktest *tests, size_t n, unsigned int timeout)
+{
+	unsigned int passed = 0, failed = 0, skipped = 0;
+	size_t i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("TAP version 13\n1..%zu\n", n);
+	for (i = 0; i < n; i++) {
+		pid_t pid;
+		int rc;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid < 0) {
+			rc = KT_FAIL;
+			kt_diag("fork: %s", strerror(errno));
+		} else if (pid == 0) {
+			alarm(timeout);
+			exit(tests[i].fn());
+		} else {
+			rc = kt_wait(pid, tests[i].name);
+		}
+		switch (rc) {
+		case KT_PASS:
+			passed++;
+			printf("ok %zu - %s\n", i + 1, tests[i].name);
+			break;
+		case KT_SKIP:
+			skipped++;
+			printf("ok %zu - %s # SKIP\n", i + 1, tests[i].name);
+			break;
+		default:
+			failed++;
+			printf("not ok %zu - %s\n", i + 1, tests[i].name);
+			break;
+		}
+	}
+	printf("%u passed, %u failed, %u skipped\n", passed, failed, skipped);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+#define KTEST_MAIN(timeout, ...)                                            \
+	int main(void)                                                       \
+	{                                                                    \
+		static const struct ktest tests[] = { __VA_ARGS__ };         \
+		return kt_main(tests, sizeof(tests) / sizeof(tests[0]), timeout); \
+	}
+
+#endif /* KSHARE_KTEST_H */

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// Fallback path: the build machine's kernel has no kshare, so every call must
+// go through the system call and still be right. These tests say nothing
+// about the pages; tests/guest does.
+#include "internal.h"
+
+#include <kshare/kshare.hpp>
+
+#include <gtest/gtest.h>
+#include <sys/auxv.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern "C" pid_t kshare_test_getpid_from_c(void);
+
+namespace {
+
+class Fallback : public testing::Test {
+protected:
+	void SetUp() override
+	{
+		if (getauxval(AT_KSHARE) != 0)
+			GTEST_SKIP() << "this kernel has kshare: fallback tests need one without";
+		ASSERT_EQ(kshare__attach(nullptr), 0);
+	}
+};
+
+TEST_F(Fallback, GetpidMatchesSyscall)
+{
+	EXPECT_EQ(kshare_getpid(), getpid());
+	EXPECT_EQ(kshare::getpid(), getpid());
+	EXPECT_EQ(kshare_test_getpid_from_c(), getpid());
+}
+
+TEST_F(Fallback, NothingAvailable)
+{
+	EXPECT_EQ(kshare__header(), nullptr);
+	EXPECT_FALSE(kshare_available(KSHARE_FEATURE_PROC_PID));
+	EXPECT_FALSE(kshare::available(kshare::feature::pid));
+}
+
+TEST_F(Fallback, ForkChildGetsItsOwnPid)
+{
+	const pid_t parent = kshare_getpid();
+	const pid_t child = fork();
+
+	ASSERT_GE(child, 0);
+	if (child == 0)
+		_exit(kshare_getpid() == getpid() && kshare_getpid() != parent ? 0 : 1);
+	int status = 0;
+	ASSERT_EQ(waitpid(child, &status, 0), child);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST_F(Fallback, VforkChildGetsItsOwnPid)
+{
+	volatile pid_t seen = 0;
+	const pid_t child = vfork();
+
+	ASSERT_GE(child, 0);
+	if (child == 0) {
+		seen = kshare_getpid();
+		_exit(0);
+	}
+	int status = 0;
+	ASSERT_EQ(waitpid(child, &status, 0), child);
+	EXPECT_EQ(seen, child);
+	EXPECT_EQ(kshare_getpid(), getpid());
+}
+
+} // namespace
