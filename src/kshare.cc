@@ -99,15 +99,90 @@ int kshare_available(uint64_t features)
 	return h && (h->features & features) == features;
 }
 
+// Every slow path starts here: the first call of the process looks for the
+// page, and then the inline fast path deserves another try.
+static bool first_look()
+{
+	return !looked.load(std::memory_order_acquire) && lookup() != nullptr;
+}
+
 pid_t kshare__getpid_slow(void)
 {
-	if (!looked.load(std::memory_order_acquire) && lookup()) {
-		const kshare_proc_page *pp = __atomic_load_n(&kshare__proc, __ATOMIC_RELAXED);
-
-		if (__atomic_load_n(&pp->valid, __ATOMIC_ACQUIRE) & KSHARE_PROC_VALID_PID)
-			return __atomic_load_n(&pp->pid, __ATOMIC_RELAXED);
-	}
+	if (first_look())
+		return kshare_getpid();
 	return static_cast<pid_t>(KSHARE_SYSCALL(getpid));
+}
+
+pid_t kshare__getppid_slow(void)
+{
+	if (first_look())
+		return kshare_getppid();
+	return static_cast<pid_t>(KSHARE_SYSCALL(getppid));
+}
+
+pid_t kshare__getpgrp_slow(void)
+{
+	if (first_look())
+		return kshare_getpgrp();
+	// getpgid(0): not every architecture has a getpgrp system call.
+	return static_cast<pid_t>(KSHARE_SYSCALL(getpgid, 0));
+}
+
+pid_t kshare__getsid_slow(pid_t pid)
+{
+	if (first_look())
+		return kshare_getsid(pid);
+	return static_cast<pid_t>(KSHARE_SYSCALL(getsid, pid));
+}
+
+__thread kshare__tid_cache kshare__tid __attribute__((tls_model("initial-exec")));
+
+pid_t kshare__gettid_slow(void)
+{
+	first_look();
+	const kshare_proc_page *pp = kshare__page();
+	// Read before the system call: what the page vouched for then covers
+	// the answer, since nothing in this thread changes its id meanwhile.
+	const uint32_t valid = kshare__valid(pp);
+	const uint64_t serial = __atomic_load_n(&pp->mm_serial, __ATOMIC_RELAXED);
+	const auto tid = static_cast<pid_t>(KSHARE_SYSCALL(gettid));
+
+	if (valid & KSHARE_PROC_VALID_TID_CACHE) {
+		kshare__tid.tid = tid;
+		// A signal handler that reads the cache between the two stores
+		// sees a stale tag and asks the kernel itself.
+		std::atomic_signal_fence(std::memory_order_release);
+		kshare__tid.mm_serial = serial;
+	}
+	return tid;
+}
+
+uint32_t kshare__id_slow(unsigned int which)
+{
+	uint32_t id;
+
+	if (first_look() && kshare__read_ids(which, 1, &id))
+		return id;
+	switch (which) {
+	case KSHARE__UID:
+		return static_cast<uint32_t>(KSHARE_SYSCALL(getuid));
+	case KSHARE__EUID:
+		return static_cast<uint32_t>(KSHARE_SYSCALL(geteuid));
+	case KSHARE__GID:
+		return static_cast<uint32_t>(KSHARE_SYSCALL(getgid));
+	default:
+		return static_cast<uint32_t>(KSHARE_SYSCALL(getegid));
+	}
+}
+
+int kshare__getres_slow(unsigned int first, uint32_t *a, uint32_t *b, uint32_t *c)
+{
+	if (a && b && c && first_look())
+		return kshare__getres(first, a, b, c);
+	// The caller's own pointers: a bad one gets EFAULT, as from libc.
+	if (first == KSHARE__UID)
+		return static_cast<int>(KSHARE_SYSCALL(getresuid, a, b, c));
+	return static_cast<int>(KSHARE_SYSCALL(getresgid, a, b, c));
 }
 
 } // extern "C"

@@ -37,13 +37,32 @@ extern "C" {
 #define KSHARE_INLINE static inline
 #endif
 
+/* How often a reader retries a record the kernel is rewriting. */
+#define KSHARE_READ_TRIES 64
+
 /*
  * Internal, used by the inline fast paths: the process page. Until the
  * library has looked for the real one it points at a page of zeroes, whose
  * validity bits send every reader to the slow path; so it is never NULL.
  */
 extern const struct kshare_proc_page *kshare__proc;
+
+/* Internal: this thread's id, tagged with the address space it was read in. */
+struct kshare__tid_cache {
+	uint64_t mm_serial;
+	pid_t tid;
+};
+extern __thread struct kshare__tid_cache kshare__tid
+	__attribute__((tls_model("initial-exec")));
+
+/* Internal: the out-of-line slow paths. */
 pid_t kshare__getpid_slow(void);
+pid_t kshare__getppid_slow(void);
+pid_t kshare__getpgrp_slow(void);
+pid_t kshare__getsid_slow(pid_t pid);
+pid_t kshare__gettid_slow(void);
+uint32_t kshare__id_slow(unsigned int which);
+int kshare__getres_slow(unsigned int first, uint32_t *a, uint32_t *b, uint32_t *c);
 
 /**
  * kshare_available() - does the running kernel maintain @features?
@@ -54,17 +73,156 @@ pid_t kshare__getpid_slow(void);
  */
 int kshare_available(uint64_t features);
 
+static inline const struct kshare_proc_page *kshare__page(void)
+{
+	return __atomic_load_n(&kshare__proc, __ATOMIC_RELAXED);
+}
+
+/* Internal: the validity bits; acquire pairs with the kernel's release. */
+static inline uint32_t kshare__valid(const struct kshare_proc_page *pp)
+{
+	return __atomic_load_n(&pp->valid, __ATOMIC_ACQUIRE);
+}
+
 /** kshare_getpid() - getpid(2) without a system call. Cannot fail. */
 KSHARE_INLINE pid_t kshare_getpid(void)
 {
-	const struct kshare_proc_page *pp =
-		__atomic_load_n(&kshare__proc, __ATOMIC_RELAXED);
+	const struct kshare_proc_page *pp = kshare__page();
 
-	/* Pairs with the kernel's release store of ->valid. */
-	if (__builtin_expect(__atomic_load_n(&pp->valid, __ATOMIC_ACQUIRE) &
-			     KSHARE_PROC_VALID_PID, 1))
+	if (__builtin_expect(kshare__valid(pp) & KSHARE_PROC_VALID_PID, 1))
 		return __atomic_load_n(&pp->pid, __ATOMIC_RELAXED);
 	return kshare__getpid_slow();
+}
+
+/** kshare_getppid() - getppid(2) without a system call. Cannot fail. */
+KSHARE_INLINE pid_t kshare_getppid(void)
+{
+	const struct kshare_proc_page *pp = kshare__page();
+
+	if (__builtin_expect(kshare__valid(pp) & KSHARE_PROC_VALID_PPID, 1))
+		return __atomic_load_n(&pp->ppid, __ATOMIC_RELAXED);
+	return kshare__getppid_slow();
+}
+
+/** kshare_getpgrp() - getpgrp(2) without a system call. Cannot fail. */
+KSHARE_INLINE pid_t kshare_getpgrp(void)
+{
+	const struct kshare_proc_page *pp = kshare__page();
+
+	if (__builtin_expect(kshare__valid(pp) & KSHARE_PROC_VALID_PGID, 1))
+		return __atomic_load_n(&pp->pgid, __ATOMIC_RELAXED);
+	return kshare__getpgrp_slow();
+}
+
+/**
+ * kshare_getsid() - getsid(2); without a system call for the caller's own
+ * session (@pid 0 or the caller's pid). Fails as getsid(2) does.
+ */
+KSHARE_INLINE pid_t kshare_getsid(pid_t pid)
+{
+	const struct kshare_proc_page *pp = kshare__page();
+	uint32_t valid = kshare__valid(pp);
+	const uint32_t need = KSHARE_PROC_VALID_SID | KSHARE_PROC_VALID_PID;
+
+	if (__builtin_expect((valid & need) == need, 1) &&
+	    (pid == 0 || pid == __atomic_load_n(&pp->pid, __ATOMIC_RELAXED)))
+		return __atomic_load_n(&pp->sid, __ATOMIC_RELAXED);
+	return kshare__getsid_slow(pid);
+}
+
+/**
+ * kshare_gettid() - gettid(2) without a system call once this thread has
+ * asked once: the id is kept in thread-local storage, trusted only while
+ * the page vouches for such caches in this very address space.
+ */
+KSHARE_INLINE pid_t kshare_gettid(void)
+{
+	const struct kshare_proc_page *pp = kshare__page();
+
+	if (__builtin_expect((kshare__valid(pp) & KSHARE_PROC_VALID_TID_CACHE) &&
+			     kshare__tid.mm_serial ==
+				     __atomic_load_n(&pp->mm_serial, __ATOMIC_RELAXED), 1))
+		return kshare__tid.tid;
+	return kshare__gettid_slow();
+}
+
+/* Internal: word index of each id in the credentials record. */
+enum {
+	KSHARE__UID, KSHARE__EUID, KSHARE__SUID, KSHARE__FSUID,
+	KSHARE__GID, KSHARE__EGID, KSHARE__SGID, KSHARE__FSGID,
+};
+
+/*
+ * Internal: copy @n ids starting at @first from the credentials record,
+ * under its sequence counter. Return 1 on success, 0 if the page does not
+ * vouch for them (or the kernel kept rewriting them).
+ */
+static inline int kshare__read_ids(unsigned int first, unsigned int n, uint32_t *out)
+{
+	const struct kshare_proc_page *pp = kshare__page();
+	const uint32_t *ids = &pp->uid + first;
+	int tries;
+
+	for (tries = 0; tries < KSHARE_READ_TRIES; tries++) {
+		uint32_t seq = __atomic_load_n(&pp->cred_seq, __ATOMIC_ACQUIRE);
+		uint32_t valid;
+		unsigned int i;
+
+		if (seq & 1)
+			continue;
+		valid = __atomic_load_n(&pp->valid, __ATOMIC_RELAXED);
+		for (i = 0; i < n; i++)
+			out[i] = __atomic_load_n(&ids[i], __ATOMIC_RELAXED);
+		/* Pairs with the kernel's smp_wmb() before it ends a rewrite. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&pp->cred_seq, __ATOMIC_RELAXED) == seq)
+			return (valid & KSHARE_PROC_VALID_CREDS) != 0;
+	}
+	return 0;
+}
+
+static inline uint32_t kshare__id(unsigned int which)
+{
+	uint32_t id;
+
+	if (__builtin_expect(kshare__read_ids(which, 1, &id), 1))
+		return id;
+	return kshare__id_slow(which);
+}
+
+/** kshare_getuid() - getuid(2) without a system call. Cannot fail. */
+KSHARE_INLINE uid_t kshare_getuid(void) { return kshare__id(KSHARE__UID); }
+/** kshare_geteuid() - geteuid(2) without a system call. Cannot fail. */
+KSHARE_INLINE uid_t kshare_geteuid(void) { return kshare__id(KSHARE__EUID); }
+/** kshare_getgid() - getgid(2) without a system call. Cannot fail. */
+KSHARE_INLINE gid_t kshare_getgid(void) { return kshare__id(KSHARE__GID); }
+/** kshare_getegid() - getegid(2) without a system call. Cannot fail. */
+KSHARE_INLINE gid_t kshare_getegid(void) { return kshare__id(KSHARE__EGID); }
+
+static inline int kshare__getres(unsigned int first, uint32_t *a, uint32_t *b, uint32_t *c)
+{
+	uint32_t ids[3];
+
+	/* NULL goes to the kernel, which answers EFAULT as for getresuid(2). */
+	if (__builtin_expect(a && b && c && kshare__read_ids(first, 3, ids), 1)) {
+		*a = ids[0];
+		*b = ids[1];
+		*c = ids[2];
+		return 0;
+	}
+	return kshare__getres_slow(first, a, b, c);
+}
+
+/** kshare_getresuid() - getresuid(2) without a system call. */
+KSHARE_INLINE int kshare_getresuid(uid_t *ruid, uid_t *euid, uid_t *suid)
+{
+	return kshare__getres(KSHARE__UID, ruid, euid, suid);
+}
+
+/** kshare_getresgid() - getresgid(2) without a system call. */
+KSHARE_INLINE int kshare_getresgid(gid_t *rgid, gid_t *egid, gid_t *sgid)
+{
+	return kshare__getres(KSHARE__GID, rgid, egid, sgid);
 }
 
 #ifdef __cplusplus

@@ -25,6 +25,10 @@
 
 /* kshare_sys_header.features: what this kernel maintains. */
 #define KSHARE_FEATURE_PROC_PID	(1ULL << 0)	/* kshare_proc_page.pid */
+#define KSHARE_FEATURE_PROC_PPID (1ULL << 1)	/* ... .ppid */
+#define KSHARE_FEATURE_PROC_PGID_SID (1ULL << 2) /* ... .pgid and .sid */
+#define KSHARE_FEATURE_PROC_CREDS (1ULL << 3)	/* ... .cred_seq to .fsgid */
+#define KSHARE_FEATURE_PROC_TID_CACHE (1ULL << 4) /* KSHARE_PROC_VALID_TID_CACHE */
 
 /**
  * struct kshare_sys_header - start of the system page, and of the area
@@ -49,6 +53,11 @@ struct kshare_sys_header {
 
 /* kshare_proc_page.valid: which fields hold the current answer. */
 #define KSHARE_PROC_VALID_PID	(1U << 0)
+#define KSHARE_PROC_VALID_PPID	(1U << 1)
+#define KSHARE_PROC_VALID_PGID	(1U << 2)
+#define KSHARE_PROC_VALID_SID	(1U << 3)
+#define KSHARE_PROC_VALID_CREDS	(1U << 4)	/* read under @cred_seq */
+#define KSHARE_PROC_VALID_TID_CACHE (1U << 5)
 
 /**
  * struct kshare_proc_page - one per address space, read-only
@@ -64,11 +73,54 @@ struct kshare_sys_header {
  *		reused, so that a reader can detect that its cache was made in
  *		another address space (e.g. before fork). Valid whenever the
  *		page is mapped; zero never occurs.
+ * @ppid:	what getppid() returns: the parent's thread group id in the
+ *		owner's pid namespace, 0 if the parent is outside it. Follows
+ *		reparenting to init or to a subreaper.
+ * @pgid:	what getpgrp() returns.
+ * @sid:	what getsid(0) returns.
+ * @cred_seq:	sequence counter of the credentials record, @valid's
+ *		KSHARE_PROC_VALID_CREDS bit included: odd while the kernel
+ *		rewrites it. Readers read it, then the record, then (after a
+ *		read barrier) the counter again, and retry if it was odd or
+ *		moved.
+ * @uid:	real user id, as getuid() returns it.
+ * @euid:	effective user id.
+ * @suid:	saved set-user-id.
+ * @fsuid:	filesystem user id.
+ * @gid:	real group id.
+ * @egid:	effective group id.
+ * @sgid:	saved set-group-id.
+ * @fsgid:	filesystem group id.
+ *
+ * The ids are those of the owner's user namespace; unmapped ids read as the
+ * overflow id, as the system calls return them. Linux credentials belong to
+ * threads, and raw system calls can give the threads of one process
+ * different ones: the credentials record is valid only while every thread
+ * of the owner has the same credentials, and never while other processes
+ * share the address space.
+ *
+ * KSHARE_PROC_VALID_TID_CACHE says that a thread may keep its own thread id
+ * in thread-local storage, tagged with @mm_serial, and trust it while the
+ * tag matches and the bit is set. The bit is clear while another process
+ * shares the address space, and for good once a thread has been created
+ * without CLONE_SETTLS, i.e. sharing its creator's thread-local storage.
  */
 struct kshare_proc_page {
 	__u32 valid;
 	__s32 pid;
 	__u64 mm_serial;
+	__s32 ppid;
+	__s32 pgid;
+	__s32 sid;
+	__u32 cred_seq;
+	__u32 uid;
+	__u32 euid;
+	__u32 suid;
+	__u32 fsuid;
+	__u32 gid;
+	__u32 egid;
+	__u32 sgid;
+	__u32 fsgid;
 };
 
 #endif /* _UAPI_LINUX_KSHARE_H */

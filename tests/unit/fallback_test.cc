@@ -7,6 +7,7 @@
 #include <kshare/kshare.hpp>
 
 #include <gtest/gtest.h>
+#include <cerrno>
 #include <sys/auxv.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +38,36 @@ TEST_F(Fallback, NothingAvailable)
 	EXPECT_EQ(kshare__header(), nullptr);
 	EXPECT_FALSE(kshare_available(KSHARE_FEATURE_PROC_PID));
 	EXPECT_FALSE(kshare::available(kshare::feature::pid));
+}
+
+TEST_F(Fallback, EveryCallMatchesTheSyscall)
+{
+	EXPECT_EQ(kshare_getppid(), getppid());
+	EXPECT_EQ(kshare_gettid(), gettid());
+	EXPECT_EQ(kshare_getpgrp(), getpgrp());
+	EXPECT_EQ(kshare_getsid(0), getsid(0));
+	EXPECT_EQ(kshare_getuid(), getuid());
+	EXPECT_EQ(kshare_geteuid(), geteuid());
+	EXPECT_EQ(kshare_getgid(), getgid());
+	EXPECT_EQ(kshare_getegid(), getegid());
+	uid_t a[3], b[3];
+	ASSERT_EQ(kshare_getresuid(&a[0], &a[1], &a[2]), 0);
+	ASSERT_EQ(getresuid(&b[0], &b[1], &b[2]), 0);
+	EXPECT_TRUE(a[0] == b[0] && a[1] == b[1] && a[2] == b[2]);
+	ASSERT_EQ(kshare_getresgid(&a[0], &a[1], &a[2]), 0);
+	ASSERT_EQ(getresgid(&b[0], &b[1], &b[2]), 0);
+	EXPECT_TRUE(a[0] == b[0] && a[1] == b[1] && a[2] == b[2]);
+}
+
+TEST_F(Fallback, ErrorsAreTheSyscalls)
+{
+	errno = 0;
+	EXPECT_EQ(kshare_getsid(-1), -1);
+	EXPECT_EQ(errno, ESRCH);
+	uid_t r, e;
+	errno = 0;
+	EXPECT_EQ(kshare_getresuid(&r, &e, nullptr), -1);
+	EXPECT_EQ(errno, EFAULT);
 }
 
 TEST_F(Fallback, ForkChildGetsItsOwnPid)

@@ -6,7 +6,9 @@
 #include <kshare/kshare.hpp>
 
 #include <gtest/gtest.h>
+#include <atomic>
 #include <cerrno>
+#include <thread>
 #include <cstddef>
 #include <cstring>
 #include <unistd.h>
@@ -36,10 +38,23 @@ protected:
 		h.features = KSHARE_FEATURE_PROC_PID;
 		h.proc_offset = page;
 		h.proc_size = sizeof(kshare_proc_page);
-		area.proc().pid = 424242; // no real process has it here
-		area.proc().mm_serial = 7;
+		auto &p = area.proc();
+		p.pid = 424242; // no real process has these here
+		p.ppid = 424241;
+		p.pgid = 424240;
+		p.sid = 424239;
+		p.mm_serial = 7;
+		set_ids(p, 5000);
 	}
 	void TearDown() override { kshare__attach(nullptr); }
+
+	// A consistent credentials record: every id derived from @base.
+	static void set_ids(kshare_proc_page &p, uint32_t base)
+	{
+		uint32_t *ids = &p.uid;
+		for (int i = 0; i < 8; i++)
+			__atomic_store_n(&ids[i], base + i, __ATOMIC_RELAXED);
+	}
 
 	void expect_refused()
 	{
@@ -126,6 +141,151 @@ TEST_F(Simulated, UnknownFeaturesAreNotClaimed)
 	ASSERT_EQ(kshare__attach(&area), 0);
 	EXPECT_TRUE(kshare_available(KSHARE_FEATURE_PROC_PID));
 	EXPECT_FALSE(kshare_available(KSHARE_FEATURE_PROC_PID | (1ULL << 40)));
+}
+
+TEST_F(Simulated, ProcessIdsComeFromThePage)
+{
+	area.proc().valid = KSHARE_PROC_VALID_PID | KSHARE_PROC_VALID_PPID |
+			    KSHARE_PROC_VALID_PGID | KSHARE_PROC_VALID_SID;
+	ASSERT_EQ(kshare__attach(&area), 0);
+	EXPECT_EQ(kshare_getppid(), 424241);
+	EXPECT_EQ(kshare_getpgrp(), 424240);
+	EXPECT_EQ(kshare_getsid(0), 424239);
+	EXPECT_EQ(kshare_getsid(424242), 424239); // our own pid: the page
+	EXPECT_EQ(kshare::getppid(), 424241);
+}
+
+TEST_F(Simulated, EachIdHasItsOwnValidityBit)
+{
+	area.proc().valid = KSHARE_PROC_VALID_PID;
+	ASSERT_EQ(kshare__attach(&area), 0);
+	EXPECT_EQ(kshare_getpid(), 424242);
+	EXPECT_EQ(kshare_getppid(), getppid());
+	EXPECT_EQ(kshare_getpgrp(), getpgrp());
+	EXPECT_EQ(kshare_getsid(0), getsid(0));
+	EXPECT_EQ(kshare_getuid(), getuid());
+}
+
+TEST_F(Simulated, GetsidOfAnotherProcessAsksTheKernel)
+{
+	area.proc().valid = KSHARE_PROC_VALID_PID | KSHARE_PROC_VALID_SID;
+	ASSERT_EQ(kshare__attach(&area), 0);
+	EXPECT_EQ(kshare_getsid(getppid()), getsid(getppid()));
+	errno = 0;
+	EXPECT_EQ(kshare_getsid(-5), -1);
+	EXPECT_EQ(errno, ESRCH);
+}
+
+TEST_F(Simulated, CredentialsComeFromThePage)
+{
+	area.proc().valid = KSHARE_PROC_VALID_CREDS;
+	ASSERT_EQ(kshare__attach(&area), 0);
+	EXPECT_EQ(kshare_getuid(), 5000u);
+	EXPECT_EQ(kshare_geteuid(), 5001u);
+	EXPECT_EQ(kshare_getgid(), 5004u);
+	EXPECT_EQ(kshare_getegid(), 5005u);
+	uid_t r, e, s;
+	ASSERT_EQ(kshare_getresuid(&r, &e, &s), 0);
+	EXPECT_EQ(r, 5000u);
+	EXPECT_EQ(e, 5001u);
+	EXPECT_EQ(s, 5002u);
+	ASSERT_EQ(kshare_getresgid(&r, &e, &s), 0);
+	EXPECT_EQ(r, 5004u);
+	EXPECT_EQ(e, 5005u);
+	EXPECT_EQ(s, 5006u);
+	const auto res = kshare::getresgid();
+	EXPECT_EQ(res.saved, 5006u);
+}
+
+TEST_F(Simulated, CredentialsBeingRewrittenFallBackAfterBoundedTries)
+{
+	area.proc().valid = KSHARE_PROC_VALID_CREDS;
+	area.proc().cred_seq = 3; // a writer that never finishes
+	ASSERT_EQ(kshare__attach(&area), 0);
+	EXPECT_EQ(kshare_getuid(), getuid());
+	uid_t r, e, s, rr, ee, ss;
+	ASSERT_EQ(kshare_getresuid(&r, &e, &s), 0);
+	ASSERT_EQ(getresuid(&rr, &ee, &ss), 0);
+	EXPECT_EQ(r, rr);
+	EXPECT_EQ(s, ss);
+}
+
+TEST_F(Simulated, NullPointersGetEfaultLikeLibc)
+{
+	area.proc().valid = KSHARE_PROC_VALID_CREDS;
+	ASSERT_EQ(kshare__attach(&area), 0);
+	uid_t r, e;
+	errno = 0;
+	EXPECT_EQ(kshare_getresuid(&r, &e, nullptr), -1);
+	EXPECT_EQ(errno, EFAULT);
+	errno = 0;
+	EXPECT_EQ(kshare_getresgid(nullptr, &r, &e), -1);
+	EXPECT_EQ(errno, EFAULT);
+}
+
+// A writer following the kernel's protocol flips between two consistent
+// records; a reader must never see ids from both.
+TEST_F(Simulated, CredentialsAreNeverTornUnderARacingWriter)
+{
+	auto &p = area.proc();
+	p.valid = KSHARE_PROC_VALID_CREDS;
+	ASSERT_EQ(kshare__attach(&area), 0);
+	std::atomic<bool> stop{false};
+	std::thread writer([&] {
+		for (uint32_t round = 0; !stop.load(std::memory_order_relaxed); round++) {
+			const uint32_t seq = p.cred_seq;
+			__atomic_store_n(&p.cred_seq, seq + 1, __ATOMIC_RELAXED);
+			std::atomic_thread_fence(std::memory_order_release);
+			set_ids(p, round % 2 ? 7000 : 5000);
+			std::atomic_thread_fence(std::memory_order_release);
+			__atomic_store_n(&p.cred_seq, seq + 2, __ATOMIC_RELAXED);
+		}
+	});
+	long torn = 0, from_page = 0;
+	for (int i = 0; i < 200000; i++) {
+		uid_t r, e, s;
+		kshare_getresuid(&r, &e, &s);
+		if (r == 5000 || r == 7000)
+			from_page++;
+		if (!((r == 5000 && e == 5001 && s == 5002) ||
+		      (r == 7000 && e == 7001 && s == 7002) ||
+		      (r == getuid() && e == geteuid()))) // bounded retries gave up
+			torn++;
+	}
+	stop = true;
+	writer.join();
+	EXPECT_EQ(torn, 0);
+	EXPECT_GT(from_page, 0);
+}
+
+TEST_F(Simulated, TidCacheIsTaggedWithTheAddressSpace)
+{
+	area.proc().valid = KSHARE_PROC_VALID_TID_CACHE;
+	ASSERT_EQ(kshare__attach(&area), 0);
+	EXPECT_EQ(kshare_gettid(), gettid());
+	EXPECT_EQ(kshare__tid.mm_serial, 7u); // cached for this address space
+	EXPECT_EQ(kshare_gettid(), gettid());
+	area.proc().mm_serial = 8; // as after fork: the cache is not trusted
+	kshare__tid.tid = 1;
+	EXPECT_EQ(kshare_gettid(), gettid());
+	area.proc().valid = 0; // as with a raw clone sharing TLS
+	kshare__tid.tid = 1;
+	EXPECT_EQ(kshare_gettid(), gettid());
+}
+
+TEST_F(Simulated, EachThreadCachesItsOwnTid)
+{
+	area.proc().valid = KSHARE_PROC_VALID_TID_CACHE;
+	ASSERT_EQ(kshare__attach(&area), 0);
+	EXPECT_EQ(kshare_gettid(), gettid());
+	pid_t seen = 0, real = 0;
+	std::thread([&] {
+		seen = kshare_gettid();
+		real = gettid();
+		seen = kshare_gettid() == seen ? seen : -1; // second read: cached
+	}).join();
+	EXPECT_EQ(seen, real);
+	EXPECT_NE(seen, gettid());
 }
 
 } // namespace
