@@ -1,0 +1,842 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guest tests of process identity from the kshare page: getppid, gettid,
+ * the uid/gid family, getpgrp and getsid must give what the system calls
+ * give, for the calling thread, in every hazard case of DESIGN.md; and
+ * where the page vouches for a value, the value must come from the page.
+ * Run on a kernel without kshare, these tests fail.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include <kshare/kshare.h>
+
+#include "ktest.h"
+
+#define PROC_BITS (KSHARE_PROC_VALID_PID | KSHARE_PROC_VALID_PPID | \
+		   KSHARE_PROC_VALID_PGID | KSHARE_PROC_VALID_SID)
+#define ALL_BITS (PROC_BITS | KSHARE_PROC_VALID_CREDS | KSHARE_PROC_VALID_TID_CACHE)
+
+static long sys0(long nr)
+{
+	return syscall(nr);
+}
+
+static const struct kshare_proc_page *page(void)
+{
+	const struct kshare_sys_header *h = (const void *)getauxval(AT_KSHARE);
+
+	return h ? (const void *)((const char *)h + h->proc_offset) : NULL;
+}
+
+static uint32_t page_valid(void)
+{
+	const struct kshare_proc_page *pp = page();
+
+	return pp ? __atomic_load_n(&pp->valid, __ATOMIC_ACQUIRE) : 0;
+}
+
+/*
+ * Every kshare call against its system call, for the calling thread; and
+ * the page must vouch for at least @must. Safe in any thread and in a
+ * CLONE_VM child: only syscall(), kshare and stack memory.
+ */
+static int check_ids(uint32_t must)
+{
+	uid_t k[3], s[3];
+
+	KT_EXPECT(page(), "no AT_KSHARE");
+	KT_EXPECT((page_valid() & must) == must, "valid %#x, expected at least %#x",
+		  page_valid(), must);
+	KT_EXPECT(kshare_getpid() == sys0(SYS_getpid), "pid %d/%ld", kshare_getpid(), sys0(SYS_getpid));
+	KT_EXPECT(kshare_getppid() == sys0(SYS_getppid), "ppid %d/%ld", kshare_getppid(), sys0(SYS_getppid));
+	KT_EXPECT(kshare_gettid() == sys0(SYS_gettid), "tid %d/%ld", kshare_gettid(), sys0(SYS_gettid));
+	/* twice: the second read comes from the thread's cache */
+	KT_EXPECT(kshare_gettid() == sys0(SYS_gettid), "cached tid %d/%ld", kshare_gettid(), sys0(SYS_gettid));
+	KT_EXPECT(kshare_getpgrp() == syscall(SYS_getpgid, 0), "pgid %d", kshare_getpgrp());
+	KT_EXPECT(kshare_getsid(0) == syscall(SYS_getsid, 0), "sid %d", kshare_getsid(0));
+	KT_EXPECT(kshare_getsid(kshare_getpid()) == syscall(SYS_getsid, 0), "sid(pid)");
+	KT_EXPECT(kshare_getuid() == (uid_t)sys0(SYS_getuid), "uid %u", kshare_getuid());
+	KT_EXPECT(kshare_geteuid() == (uid_t)sys0(SYS_geteuid), "euid %u", kshare_geteuid());
+	KT_EXPECT(kshare_getgid() == (gid_t)sys0(SYS_getgid), "gid %u", kshare_getgid());
+	KT_EXPECT(kshare_getegid() == (gid_t)sys0(SYS_getegid), "egid %u", kshare_getegid());
+	KT_EXPECT(kshare_getresuid(&k[0], &k[1], &k[2]) == 0, "getresuid");
+	KT_EXPECT(syscall(SYS_getresuid, &s[0], &s[1], &s[2]) == 0, "sys getresuid");
+	KT_EXPECT(k[0] == s[0] && k[1] == s[1] && k[2] == s[2], "resuid %u %u %u / %u %u %u",
+		  k[0], k[1], k[2], s[0], s[1], s[2]);
+	KT_EXPECT(kshare_getresgid(&k[0], &k[1], &k[2]) == 0, "getresgid");
+	KT_EXPECT(syscall(SYS_getresgid, &s[0], &s[1], &s[2]) == 0, "sys getresgid");
+	KT_EXPECT(k[0] == s[0] && k[1] == s[1] && k[2] == s[2], "resgid %u %u %u / %u %u %u",
+		  k[0], k[1], k[2], s[0], s[1], s[2]);
+	return KT_PASS;
+}
+
+static int in_child(int (*fn)(void))
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(fn());
+	KT_EXPECT(pid > 0, "fork: %s", strerror(errno));
+	return kt_wait(pid, "child");
+}
+
+static pid_t parent_pid;
+
+static int child_checks(void)
+{
+	KT_EXPECT(kshare_getpid() != parent_pid, "child got its parent's pid");
+	KT_EXPECT(kshare_getppid() == parent_pid, "ppid %d, parent %d", kshare_getppid(), parent_pid);
+	return check_ids(ALL_BITS);
+}
+
+static int grandchild_checks(void)
+{
+	KT_EXPECT(child_checks() == KT_PASS, "child");
+	parent_pid = sys0(SYS_getpid);
+	return in_child(child_checks);
+}
+
+static int ids_in_fork_child_and_grandchild(void)
+{
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "parent");
+	parent_pid = sys0(SYS_getpid);
+	return in_child(grandchild_checks);
+}
+
+/* vfork(): the child shares the page and must not get the parent's ids. */
+static int ids_across_vfork(void)
+{
+	static volatile int child_result = -1;
+	static volatile uint32_t child_valid;
+	pid_t pid;
+
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "before");
+	pid = vfork();
+	if (pid == 0) {
+		child_valid = page_valid();
+		child_result = check_ids(0);
+		_exit(0);
+	}
+	KT_EXPECT(pid > 0, "vfork: %s", strerror(errno));
+	KT_EXPECT(kt_wait(pid, "vfork child") == 0, "child");
+	KT_EXPECT(child_result == KT_PASS, "the vfork child got wrong ids");
+	KT_EXPECT(!(child_valid & (PROC_BITS | KSHARE_PROC_VALID_CREDS |
+				   KSHARE_PROC_VALID_TID_CACHE)),
+		  "the page vouched for the parent in the child: %#x", child_valid);
+	return check_ids(ALL_BITS);
+}
+
+static const char *self_exe = "/proc/self/exe";
+
+static int ids_after_posix_spawn(void)
+{
+	char *argv[] = { (char *)self_exe, "--check-ids", NULL };
+	pid_t pid;
+
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "before");
+	KT_EXPECT(posix_spawn(&pid, self_exe, NULL, NULL, argv, environ) == 0, "posix_spawn");
+	KT_EXPECT(kt_wait(pid, "spawned") == KT_PASS, "spawned child");
+	return check_ids(ALL_BITS);
+}
+
+/*
+ * clone(CLONE_VM) without CLONE_THREAD, both running at once: neither may
+ * ever read the other's ids.
+ */
+#define RACE_ROUNDS 20000
+static volatile int clone_vm_bad = -1;
+
+static int clone_vm_child(void *arg)
+{
+	int bad = 0, i;
+
+	(void)arg;
+	for (i = 0; i < RACE_ROUNDS; i++)
+		bad += kshare_getpid() != sys0(SYS_getpid) ||
+		       kshare_getppid() != sys0(SYS_getppid) ||
+		       kshare_gettid() != sys0(SYS_gettid);
+	clone_vm_bad = bad;
+	return 0;
+}
+
+static int ids_with_clone_vm_both_running(void)
+{
+	size_t stack_size = 256 * 1024;
+	char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	int bad = 0, i;
+	pid_t pid;
+
+	KT_EXPECT(stack != MAP_FAILED, "mmap");
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "before");
+	pid = clone(clone_vm_child, stack + stack_size, CLONE_VM | SIGCHLD, NULL);
+	KT_EXPECT(pid > 0, "clone: %s", strerror(errno));
+	for (i = 0; i < RACE_ROUNDS; i++)
+		bad += kshare_getpid() != sys0(SYS_getpid) ||
+		       kshare_getppid() != sys0(SYS_getppid) ||
+		       kshare_gettid() != sys0(SYS_gettid);
+	KT_EXPECT(kt_wait(pid, "clone child") == 0, "child");
+	KT_EXPECT(bad == 0, "parent read %d wrong values", bad);
+	KT_EXPECT(clone_vm_bad == 0, "child read %d wrong values", clone_vm_bad);
+	return check_ids(ALL_BITS);
+}
+
+/*
+ * Raw clone(CLONE_VM | CLONE_THREAD): without CLONE_SETTLS the new thread
+ * shares its creator's TLS, and so the creator's cached tid.
+ */
+struct raw_thread {
+	volatile int done;
+	volatile pid_t kshare_tid, kshare_tid_again, sys_tid;
+};
+
+static int raw_thread_fn(void *arg)
+{
+	struct raw_thread *rt = arg;
+
+	rt->kshare_tid = kshare_gettid();
+	rt->kshare_tid_again = kshare_gettid();
+	rt->sys_tid = sys0(SYS_gettid);
+	__atomic_store_n(&rt->done, 1, __ATOMIC_RELEASE);
+	syscall(SYS_exit, 0);
+	return 0;
+}
+
+static int run_raw_thread(struct raw_thread *rt, int extra_flags, void *tls)
+{
+	const int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+			  CLONE_THREAD | CLONE_SYSVSEM | extra_flags;
+	size_t stack_size = 256 * 1024;
+	char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	int i;
+
+	KT_EXPECT(stack != MAP_FAILED, "mmap");
+	KT_EXPECT(clone(raw_thread_fn, stack + stack_size, flags, rt, NULL, tls, NULL) > 0,
+		  "clone: %s", strerror(errno));
+	for (i = 0; i < 10000 && !__atomic_load_n(&rt->done, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	KT_EXPECT(rt->done, "the raw thread never finished");
+	return KT_PASS;
+}
+
+static int tid_in_raw_clone_thread_sharing_tls(void)
+{
+	static struct raw_thread rt;
+
+	/* Prime this thread's cache: the new thread will see it. */
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "before");
+	KT_EXPECT(run_raw_thread(&rt, 0, NULL) == KT_PASS, "thread");
+	KT_EXPECT(rt.kshare_tid == rt.sys_tid && rt.kshare_tid_again == rt.sys_tid,
+		  "raw thread got tid %d/%d, it is %d (creator %ld)",
+		  rt.kshare_tid, rt.kshare_tid_again, rt.sys_tid, sys0(SYS_gettid));
+	KT_EXPECT(!(page_valid() & KSHARE_PROC_VALID_TID_CACHE),
+		  "page still vouches for tid caches");
+	return check_ids(PROC_BITS | KSHARE_PROC_VALID_CREDS);
+}
+
+#ifdef __x86_64__
+/*
+ * With CLONE_SETTLS the thread gets TLS of its own: here a zeroed block whose
+ * thread pointer points at itself, as the x86-64 TLS ABI requires.
+ */
+static int tid_in_raw_clone_thread_with_settls(void)
+{
+	static struct raw_thread rt;
+	static char tls_block[64 * 1024] __attribute__((aligned(64)));
+	void **tcb = (void **)(tls_block + sizeof(tls_block) / 2);
+
+	tcb[0] = tcb;	/* tcbhead_t.tcb */
+	tcb[2] = tcb;	/* tcbhead_t.self */
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "before");
+	KT_EXPECT(run_raw_thread(&rt, CLONE_SETTLS, tcb) == KT_PASS, "thread");
+	KT_EXPECT(rt.kshare_tid == rt.sys_tid && rt.kshare_tid_again == rt.sys_tid,
+		  "raw thread got tid %d/%d, it is %d", rt.kshare_tid, rt.kshare_tid_again,
+		  rt.sys_tid);
+	KT_EXPECT(page_valid() & KSHARE_PROC_VALID_TID_CACHE,
+		  "a thread with its own TLS must not disable tid caches");
+	return check_ids(ALL_BITS);
+}
+#endif
+
+/* pthreads: every thread its own tid, also after its creator has exited. */
+static void *thread_check(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)check_ids(ALL_BITS);
+}
+
+static pthread_barrier_t orphan_barrier;
+static int orphan_result = -1;
+
+static void *orphan_thread(void *arg)
+{
+	(void)arg;
+	pthread_barrier_wait(&orphan_barrier); /* its creator has exited now */
+	orphan_result = check_ids(ALL_BITS);
+	return NULL;
+}
+
+static void *creator_thread(void *arg)
+{
+	pthread_t *orphan = arg;
+
+	(void)check_ids(ALL_BITS);
+	if (pthread_create(orphan, NULL, orphan_thread, NULL) != 0)
+		return (void *)1;
+	return NULL;
+}
+
+static int tid_in_pthreads(void)
+{
+	pthread_t creator, orphan;
+	void *ret;
+	int i;
+
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "main");
+	/* One after the other, so that glibc reuses stacks and TLS blocks. */
+	for (i = 0; i < 50; i++) {
+		pthread_t t;
+
+		KT_EXPECT(pthread_create(&t, NULL, thread_check, NULL) == 0, "create");
+		KT_EXPECT(pthread_join(t, &ret) == 0 && ret == (void *)KT_PASS, "thread %d", i);
+	}
+	pthread_barrier_init(&orphan_barrier, NULL, 2);
+	KT_EXPECT(pthread_create(&creator, NULL, creator_thread, &orphan) == 0, "creator");
+	KT_EXPECT(pthread_join(creator, &ret) == 0 && ret == NULL, "creator failed");
+	pthread_barrier_wait(&orphan_barrier);
+	KT_EXPECT(pthread_join(orphan, NULL) == 0, "join");
+	KT_EXPECT(orphan_result == KT_PASS, "thread whose creator exited got wrong ids");
+	return check_ids(ALL_BITS);
+}
+
+static void *exec_from_thread(void *arg)
+{
+	char pid[16];
+
+	(void)arg;
+	snprintf(pid, sizeof(pid), "%ld", sys0(SYS_getpid));
+	execl(self_exe, self_exe, "--check-ids", pid, (char *)NULL);
+	return NULL;
+}
+
+static int child_execs_from_a_thread(void)
+{
+	pthread_t t;
+
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "before");
+	KT_EXPECT(pthread_create(&t, NULL, exec_from_thread, NULL) == 0, "create");
+	pthread_join(t, NULL);
+	return KT_FAIL; /* exec failed */
+}
+
+static int ids_after_exec_from_non_leader_thread(void)
+{
+	return in_child(child_execs_from_a_thread);
+}
+
+/*
+ * Reparenting: B forks C, then B exits; C watches its page, making no
+ * system call, until the page names the new parent.
+ */
+static int wait_for_page_ppid_change(pid_t from)
+{
+	const struct kshare_proc_page *pp = page();
+	int i;
+
+	for (i = 0; i < 100000; i++) {
+		if (__atomic_load_n(&pp->ppid, __ATOMIC_RELAXED) != from)
+			return 1;
+		usleep(100);
+	}
+	return 0;
+}
+
+static int reparented_child(int ready_fd, pid_t expect_ppid)
+{
+	pid_t old = kshare_getppid();
+
+	KT_EXPECT(page_valid() & KSHARE_PROC_VALID_PPID, "ppid not valid");
+	KT_EXPECT(old == sys0(SYS_getppid), "before: %d", old);
+	KT_EXPECT(write(ready_fd, "r", 1) == 1, "ready");
+	close(ready_fd);
+	KT_EXPECT(wait_for_page_ppid_change(old), "the page never showed the new parent");
+	KT_EXPECT(kshare_getppid() == expect_ppid, "ppid %d, expected %d", kshare_getppid(),
+		  expect_ppid);
+	return check_ids(ALL_BITS);
+}
+
+static int reparent_test(pid_t expect_ppid)
+{
+	int ready[2], result[2], status = KT_FAIL;
+	pid_t b;
+
+	KT_EXPECT(pipe(ready) == 0 && pipe(result) == 0, "pipe");
+	b = fork();
+	if (b == 0) {
+		pid_t c = fork();
+		char r;
+
+		if (c == 0) {
+			close(ready[0]);
+			close(result[0]);
+			status = reparented_child(ready[1], expect_ppid ? expect_ppid : 1);
+			if (write(result[1], &status, sizeof(status)) != sizeof(status))
+				_exit(1);
+			_exit(0);
+		}
+		close(ready[1]);
+		if (read(ready[0], &r, 1) != 1)
+			_exit(1);
+		_exit(0); /* C is orphaned now */
+	}
+	KT_EXPECT(b > 0, "fork");
+	close(ready[0]);
+	close(ready[1]);
+	close(result[1]);
+	KT_EXPECT(kt_wait(b, "B") == 0, "B");
+	KT_EXPECT(read(result[0], &status, sizeof(status)) == sizeof(status), "no result from C");
+	if (expect_ppid)
+		while (waitpid(-1, NULL, 0) > 0) /* reap C, ours now */
+			;
+	return status;
+}
+
+static int ppid_after_reparenting_to_init(void)
+{
+	return reparent_test(0);
+}
+
+static int ppid_after_reparenting_to_subreaper(void)
+{
+	KT_EXPECT(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0, "PR_SET_CHILD_SUBREAPER");
+	return reparent_test(sys0(SYS_getpid));
+}
+
+static int ppid_is_zero_across_pid_namespace(void)
+{
+	pid_t pid;
+
+	KT_EXPECT(unshare(CLONE_NEWPID) == 0, "unshare: %s", strerror(errno));
+	pid = fork();
+	if (pid == 0) {
+		if (sys0(SYS_getpid) != 1 || sys0(SYS_getppid) != 0)
+			_exit(KT_FAIL);
+		if (kshare_getppid() != 0 || kshare_getpid() != 1)
+			_exit(KT_FAIL);
+		_exit(check_ids(ALL_BITS));
+	}
+	KT_EXPECT(pid > 0, "fork");
+	return kt_wait(pid, "pid 1");
+}
+
+static int setsid_grandchild(void)
+{
+	/* not a group leader, so setsid() works */
+	KT_EXPECT(setsid() == sys0(SYS_getpid), "setsid: %s", strerror(errno));
+	KT_EXPECT(kshare_getsid(0) == kshare_getpid(), "sid %d", kshare_getsid(0));
+	KT_EXPECT(kshare_getpgrp() == kshare_getpid(), "pgid %d", kshare_getpgrp());
+	return check_ids(ALL_BITS);
+}
+
+static int setsid_child(void)
+{
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "before");
+	KT_EXPECT(setpgid(0, 0) == 0, "setpgid: %s", strerror(errno));
+	KT_EXPECT(kshare_getpgrp() == kshare_getpid(), "pgid %d", kshare_getpgrp());
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "after setpgid");
+	return in_child(setsid_grandchild);
+}
+
+static int pgid_and_sid_after_setpgid_and_setsid(void)
+{
+	return in_child(setsid_child);
+}
+
+/* setpgid() by the parent on its child: the child's page follows. */
+static int pgid_set_by_parent(void)
+{
+	int go[2];
+	pid_t pid;
+
+	KT_EXPECT(pipe(go) == 0, "pipe");
+	pid = fork();
+	if (pid == 0) {
+		char c;
+
+		close(go[1]);
+		(void)kshare_getpgrp(); /* touch the page before the change */
+		if (read(go[0], &c, 1) != 1)
+			_exit(KT_FAIL);
+		if (kshare_getpgrp() != sys0(SYS_getpid))
+			_exit(KT_FAIL);
+		_exit(check_ids(ALL_BITS));
+	}
+	KT_EXPECT(pid > 0, "fork");
+	close(go[0]);
+	usleep(100000);
+	KT_EXPECT(setpgid(pid, pid) == 0, "setpgid: %s", strerror(errno));
+	KT_EXPECT(write(go[1], "g", 1) == 1, "go");
+	return kt_wait(pid, "child");
+}
+
+/* glibc's set*id() change every thread: the page stays valid. */
+static pthread_barrier_t cred_barrier;
+
+static void *cred_thread(void *arg)
+{
+	intptr_t r;
+
+	(void)arg;
+	pthread_barrier_wait(&cred_barrier);	/* ids changed */
+	r = check_ids(ALL_BITS);
+	if (r == KT_PASS && (kshare_getuid() != 1000 || kshare_getegid() != 1001))
+		r = KT_FAIL;
+	return (void *)r;
+}
+
+static int creds_after_glibc_setid_in_threads(void)
+{
+	pthread_t t[3];
+	void *r;
+	int i;
+
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "before");
+	pthread_barrier_init(&cred_barrier, NULL, 4);
+	for (i = 0; i < 3; i++)
+		KT_EXPECT(pthread_create(&t[i], NULL, cred_thread, NULL) == 0, "create");
+	KT_EXPECT(setresgid(1001, 1001, 1001) == 0, "setresgid: %s", strerror(errno));
+	KT_EXPECT(setresuid(1000, 1000, 1000) == 0, "setresuid: %s", strerror(errno));
+	pthread_barrier_wait(&cred_barrier);
+	for (i = 0; i < 3; i++) {
+		KT_EXPECT(pthread_join(t[i], &r) == 0, "join");
+		KT_EXPECT(r == (void *)KT_PASS, "thread %d got wrong ids", i);
+	}
+	KT_EXPECT(kshare_getuid() == 1000 && kshare_getgid() == 1001, "main");
+	return check_ids(ALL_BITS);
+}
+
+/* A raw set*id() system call changes one thread: threads then differ. */
+static pthread_barrier_t raw_barrier;
+
+static void *raw_setuid_thread(void *arg)
+{
+	intptr_t r = KT_FAIL;
+
+	(void)arg;
+	if (syscall(SYS_setresuid, 2000, 2000, 2000) == 0 &&
+	    kshare_getuid() == 2000 && kshare_geteuid() == 2000)
+		r = check_ids(PROC_BITS);
+	pthread_barrier_wait(&raw_barrier);	/* main checks now */
+	pthread_barrier_wait(&raw_barrier);	/* and has checked */
+	if (r == KT_PASS)
+		r = check_ids(PROC_BITS);
+	return (void *)r;
+}
+
+static int creds_after_raw_setuid_on_one_thread(void)
+{
+	pthread_t t;
+	void *r;
+
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "before");
+	pthread_barrier_init(&raw_barrier, NULL, 2);
+	KT_EXPECT(pthread_create(&t, NULL, raw_setuid_thread, NULL) == 0, "create");
+	pthread_barrier_wait(&raw_barrier);
+	KT_EXPECT(!(page_valid() & KSHARE_PROC_VALID_CREDS),
+		  "page vouches for credentials that differ between threads");
+	KT_EXPECT(kshare_getuid() == 0 && kshare_geteuid() == 0, "main got uid %u",
+		  kshare_getuid());
+	KT_EXPECT(check_ids(PROC_BITS) == KT_PASS, "main");
+	pthread_barrier_wait(&raw_barrier);
+	KT_EXPECT(pthread_join(t, &r) == 0 && r == (void *)KT_PASS, "thread got wrong ids");
+	return KT_PASS;
+}
+
+/* User namespaces: ids as the namespace maps them, overflow id if unmapped. */
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n = -1;
+
+	if (fd >= 0) {
+		n = write(fd, text, strlen(text));
+		close(fd);
+	}
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+static int userns_child(int ready_fd, int go_fd)
+{
+	uid_t r, e, s;
+	char c;
+
+	/* suid 3000 will have no mapping inside */
+	KT_EXPECT(setresuid(0, 0, 3000) == 0, "setresuid");
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "before");
+	KT_EXPECT(unshare(CLONE_NEWUSER) == 0, "unshare: %s", strerror(errno));
+	/* no maps yet: everything reads as the overflow id */
+	KT_EXPECT(kshare_getuid() == 65534, "unmapped uid %u", kshare_getuid());
+	KT_EXPECT(!(page_valid() & KSHARE_PROC_VALID_CREDS), "valid before the maps");
+	KT_EXPECT(check_ids(PROC_BITS) == KT_PASS, "before maps");
+	KT_EXPECT(write(ready_fd, "r", 1) == 1, "ready");
+	KT_EXPECT(read(go_fd, &c, 1) == 1, "go");
+	/* maps written by the parent: uid 0 is 5 inside, gid 0 is 7 */
+	KT_EXPECT(page_valid() & KSHARE_PROC_VALID_CREDS, "not valid after the maps");
+	KT_EXPECT(kshare_getresuid(&r, &e, &s) == 0, "getresuid");
+	KT_EXPECT(r == 5 && e == 5 && s == 65534, "resuid %u %u %u", r, e, s);
+	KT_EXPECT(kshare_getgid() == 7, "gid %u", kshare_getgid());
+	return check_ids(ALL_BITS);
+}
+
+static int ids_in_user_namespace(void)
+{
+	int ready[2], go[2];
+	char path[64], c;
+	pid_t pid;
+
+	KT_EXPECT(pipe(ready) == 0 && pipe(go) == 0, "pipe");
+	pid = fork();
+	if (pid == 0)
+		_exit(userns_child(ready[1], go[0]));
+	KT_EXPECT(pid > 0, "fork");
+	KT_EXPECT(read(ready[0], &c, 1) == 1, "child not ready");
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+	KT_EXPECT(write_file(path, "5 0 1\n") == 0, "uid_map: %s", strerror(errno));
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
+	KT_EXPECT(write_file(path, "7 0 1\n") == 0, "gid_map: %s", strerror(errno));
+	KT_EXPECT(write(go[1], "g", 1) == 1, "go");
+	return kt_wait(pid, "userns child");
+}
+
+/* A signal handler that runs first thing after fork() or clone(CLONE_VM). */
+static volatile int handler_result = -1;
+
+static void check_in_handler(int sig)
+{
+	(void)sig;
+	handler_result = check_ids(0);
+}
+
+static int handler_child(void *arg)
+{
+	(void)arg;
+	raise(SIGUSR1);
+	return handler_result == KT_PASS ? 0 : 1;
+}
+
+static int ids_in_signal_handler_after_fork_and_clone(void)
+{
+	static char stack[256 * 1024] __attribute__((aligned(16)));
+	pid_t pid;
+
+	KT_EXPECT(signal(SIGUSR1, check_in_handler) != SIG_ERR, "signal");
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "parent"); /* caches primed */
+	pid = fork();
+	if (pid == 0)
+		_exit(handler_child(NULL));
+	KT_EXPECT(kt_wait(pid, "fork child") == 0, "handler after fork got wrong ids");
+	pid = clone(handler_child, stack + sizeof(stack), CLONE_VM | SIGCHLD, NULL);
+	KT_EXPECT(pid > 0, "clone");
+	KT_EXPECT(kt_wait(pid, "clone child") == 0, "handler after clone got wrong ids");
+	return check_ids(ALL_BITS);
+}
+
+/*
+ * The values really come from the page: with a seccomp filter that makes
+ * these system calls fail, kshare still answers.
+ */
+static int values_come_from_the_page_under_seccomp(void)
+{
+	static const int nrs[] = {
+		SYS_getpid, SYS_getppid, SYS_gettid, SYS_getuid, SYS_geteuid,
+		SYS_getgid, SYS_getegid, SYS_getresuid, SYS_getresgid,
+		SYS_getpgid, SYS_getsid,
+#ifdef SYS_getpgrp
+		SYS_getpgrp,
+#endif
+	};
+	struct sock_filter insns[2 + 2 * sizeof(nrs) / sizeof(nrs[0]) + 1];
+	struct sock_fprog prog = { .filter = insns };
+	pid_t pid = sys0(SYS_getpid), ppid = sys0(SYS_getppid), tid = sys0(SYS_gettid);
+	pid_t pgid = syscall(SYS_getpgid, 0), sid = syscall(SYS_getsid, 0);
+	uid_t uid = sys0(SYS_getuid), gid = sys0(SYS_getgid), r, e, s;
+	size_t n = 0, i;
+
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "before"); /* tid cached too */
+	insns[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						  offsetof(struct seccomp_data, nr));
+	for (i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
+		insns[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nrs[i], 0, 1);
+		insns[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+							  SECCOMP_RET_ERRNO | EPERM);
+	}
+	insns[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	prog.len = n;
+	KT_EXPECT(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, "no_new_privs");
+	KT_EXPECT(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0,
+		  "seccomp: %s", strerror(errno));
+	KT_EXPECT(sys0(SYS_getpid) == -1 && errno == EPERM, "the filter lets getpid through");
+
+	KT_EXPECT(kshare_getpid() == pid, "pid %d", kshare_getpid());
+	KT_EXPECT(kshare_getppid() == ppid, "ppid %d", kshare_getppid());
+	KT_EXPECT(kshare_gettid() == tid, "tid %d", kshare_gettid());
+	KT_EXPECT(kshare_getpgrp() == pgid, "pgid %d", kshare_getpgrp());
+	KT_EXPECT(kshare_getsid(0) == sid, "sid %d", kshare_getsid(0));
+	KT_EXPECT(kshare_getuid() == uid && kshare_geteuid() == uid, "uid %u", kshare_getuid());
+	KT_EXPECT(kshare_getgid() == gid && kshare_getegid() == gid, "gid %u", kshare_getgid());
+	KT_EXPECT(kshare_getresuid(&r, &e, &s) == 0 && r == uid && s == uid, "resuid");
+	KT_EXPECT(kshare_getresgid(&r, &e, &s) == 0 && r == gid && s == gid, "resgid");
+	return KT_PASS;
+}
+
+/*
+ * Stress: two threads read ids in a loop while a third changes the
+ * process's gid (monotonically) and the parent exits, reparenting the
+ * readers' process to this test's process. Each read is bracketed by
+ * system calls: a kshare value must lie between what they returned.
+ */
+#define STRESS_ITERS 170000 /* x 3 reads x 2 threads > 10^6 reads */
+static volatile int stress_stop;
+static volatile long stress_wrong, stress_reads;
+
+static void *stress_reader(void *arg)
+{
+	pid_t pid = sys0(SYS_getpid);
+	long wrong = 0, i;
+
+	(void)arg;
+	for (i = 0; i < STRESS_ITERS; i++) {
+		pid_t p1 = sys0(SYS_getppid);
+		gid_t g1 = sys0(SYS_getgid);
+		pid_t kp = kshare_getpid(), kpp = kshare_getppid();
+		gid_t kg = kshare_getgid();
+		pid_t p2 = sys0(SYS_getppid);
+		gid_t g2 = sys0(SYS_getgid);
+
+		wrong += kp != pid;
+		wrong += kpp != p1 && kpp != p2;
+		wrong += kg < g1 || kg > g2;
+	}
+	__atomic_add_fetch(&stress_wrong, wrong, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&stress_reads, 3 * STRESS_ITERS, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void *stress_changer(void *arg)
+{
+	gid_t g;
+
+	(void)arg;
+	for (g = 1; !stress_stop; g++)
+		if (setresgid(g, g, g) != 0)
+			break;
+	return NULL;
+}
+
+static int stress_reader_process(int ready_fd)
+{
+	pthread_t r1, r2, c;
+	uint32_t valid;
+
+	(void)kshare_getpid();
+	KT_EXPECT(pthread_create(&c, NULL, stress_changer, NULL) == 0, "changer");
+	KT_EXPECT(pthread_create(&r1, NULL, stress_reader, NULL) == 0, "reader");
+	KT_EXPECT(pthread_create(&r2, NULL, stress_reader, NULL) == 0, "reader");
+	KT_EXPECT(write(ready_fd, "r", 1) == 1, "ready");
+	pthread_join(r1, NULL);
+	pthread_join(r2, NULL);
+	stress_stop = 1;
+	pthread_join(c, NULL);
+	valid = page_valid();
+	kt_diag("stress: %ld reads, %ld wrong; final gid %u; page valid %#x", stress_reads,
+		stress_wrong, kshare_getgid(), valid);
+	KT_EXPECT(stress_reads >= 1000000, "only %ld reads", stress_reads);
+	KT_EXPECT(stress_wrong == 0, "%ld wrong values", stress_wrong);
+	return check_ids(ALL_BITS);
+}
+
+static int stress_reparenting_and_setgid(void)
+{
+	int ready[2], status;
+	pid_t b;
+
+	KT_EXPECT(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0, "subreaper");
+	KT_EXPECT(pipe(ready) == 0, "pipe");
+	b = fork();
+	if (b == 0) {
+		char c;
+		pid_t r = fork();
+
+		if (r == 0) {
+			close(ready[0]);
+			_exit(stress_reader_process(ready[1]));
+		}
+		if (read(ready[0], &c, 1) != 1)
+			_exit(1);
+		usleep(200000); /* let the readers run with B as their parent */
+		_exit(0);
+	}
+	KT_EXPECT(b > 0, "fork");
+	close(ready[0]);
+	close(ready[1]);
+	KT_EXPECT(kt_wait(b, "B") == 0, "B");
+	/* the reader process is ours now */
+	KT_EXPECT(waitpid(-1, &status, 0) > 0, "wait: %s", strerror(errno));
+	KT_EXPECT(WIFEXITED(status), "reader process killed by signal %d", WTERMSIG(status));
+	return WEXITSTATUS(status);
+}
+
+static int check_ids_mode(int argc, char **argv)
+{
+	if (argc > 2 && atoi(argv[2]) != sys0(SYS_getpid))
+		return KT_FAIL;
+	if (argc > 2 && kshare_gettid() != sys0(SYS_getpid))
+		return KT_FAIL; /* exec made the exec'ing thread the leader */
+	return check_ids(ALL_BITS);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct ktest tests[] = {
+		KTEST(ids_in_fork_child_and_grandchild),
+		KTEST(ids_across_vfork),
+		KTEST(ids_after_posix_spawn),
+		KTEST(ids_with_clone_vm_both_running),
+		KTEST(tid_in_raw_clone_thread_sharing_tls),
+#ifdef __x86_64__
+		KTEST(tid_in_raw_clone_thread_with_settls),
+#endif
+		KTEST(tid_in_pthreads),
+		KTEST(ids_after_exec_from_non_leader_thread),
+		KTEST(ppid_after_reparenting_to_init),
+		KTEST(ppid_after_reparenting_to_subreaper),
+		KTEST(ppid_is_zero_across_pid_namespace),
+		KTEST(pgid_and_sid_after_setpgid_and_setsid),
+		KTEST(pgid_set_by_parent),
+		KTEST(creds_after_glibc_setid_in_threads),
+		KTEST(creds_after_raw_setuid_on_one_thread),
+		KTEST(ids_in_user_namespace),
+		KTEST(ids_in_signal_handler_after_fork_and_clone),
+		KTEST(values_come_from_the_page_under_seccomp),
+		KTEST(stress_reparenting_and_setgid),
+	};
+
+	if (argc >= 2 && strcmp(argv[1], "--check-ids") == 0)
+		return check_ids_mode(argc, argv);
+	return kt_main(tests, sizeof(tests) / sizeof(tests[0]), 120);
+}
