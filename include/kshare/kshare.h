@@ -23,6 +23,13 @@
 extern "C" {
 #endif
 
+/*
+ * libkshare is built with hidden visibility; everything declared here is
+ * its ABI, used by the inline fast paths of programs linked against the
+ * shared library, so it must stay exported.
+ */
+#pragma GCC visibility push(default)
+
 /* The auxiliary vector entry holding the start of the [kshare] area. */
 #ifndef AT_KSHARE
 #define AT_KSHARE 52
@@ -224,6 +231,8 @@ KSHARE_INLINE int kshare_getresgid(gid_t *rgid, gid_t *egid, gid_t *sgid)
 {
 	return kshare__getres(KSHARE__GID, rgid, egid, sgid);
 }
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }
