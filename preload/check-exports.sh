@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The shim must export the libc names it interposes and nothing else: any
+# other dynamic symbol (libkshare's own, a C++ runtime symbol) would leak
+# into every program it is preloaded into, and could clash with a
+# libkshare.so the program links itself. It must also need nothing but libc.
+#   check-exports.sh SHIM NAME...   (NAME: every function it must interpose)
+set -euo pipefail
+shim=$1; shift
+libc=$(gcc -print-file-name=libc.so.6)
+[ -f "$libc" ] || { echo "check-exports: libc.so.6 not found" >&2; exit 1; }
+
+fail=0
+exported=$(nm -D --defined-only "$shim" | awk '{print $3}' | sed 's/@.*//' | sort -u)
+libc_names=$(nm -D --defined-only "$libc" | awk '{print $3}' | sed 's/@.*//' | sort -u)
+for s in $exported; do
+	if ! grep -qx -- "$s" <<<"$libc_names"; then
+		echo "not ok: $shim exports $s, which is not a libc function"
+		fail=1
+	fi
+done
+for s in "$@"; do
+	if ! grep -qx -- "$s" <<<"$exported"; then
+		echo "not ok: $shim does not export $s"
+		fail=1
+	fi
+done
+needed=$(readelf -d "$shim" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+if [ "$needed" != libc.so.6 ]; then
+	echo "not ok: $shim needs" $needed "(only libc.so.6 allowed)"
+	fail=1
+fi
+[ $fail = 0 ] && echo "ok: $shim exports only" $exported
+exit $fail

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+// libkshare-preload.so: LD_PRELOAD it and an unmodified, dynamically linked
+// program gets its ids from the kshare page instead of a system call.
+//
+// Each interposer only forwards to the kshare_* function of the same name,
+// which already has libc's signature and errno behaviour and makes the system
+// call itself when the page cannot vouch for a value. That is what makes the
+// shim safe where libc's own function is: in vfork children and signal
+// handlers, in threads, and before any constructor has run (the library's
+// slow path uses only getauxval() and syscall(), and keeps no lock).
+//
+// libkshare is linked in statically with its symbols localised
+// (--exclude-libs), and this file is compiled with hidden visibility: the
+// only dynamic symbols are the libc names below, so the shim never
+// interposes or clashes with a libkshare.so the program links itself.
+#include <kshare/kshare.h>
+
+#include <sys/types.h>
+#include <unistd.h>
+
+// One line per libc function: return type, name, parameter list, argument
+// list (and its name in KSHARE_PRELOAD_INTERPOSED in CMakeLists.txt, which
+// the export test checks). Defining the libc name in C++ fails to compile if the signature
+// differs from the one glibc's headers declare.
+#define KSHARE_INTERPOSE(ret, name, params, args)                         \
+	extern "C" __attribute__((visibility("default"))) ret name params \
+		noexcept                                                  \
+	{                                                                 \
+		return kshare_##name args;                                \
+	}
+
+KSHARE_INTERPOSE(pid_t, getpid, (void), ())
+KSHARE_INTERPOSE(pid_t, getppid, (void), ())
+KSHARE_INTERPOSE(pid_t, gettid, (void), ())
+KSHARE_INTERPOSE(pid_t, getpgrp, (void), ())
+KSHARE_INTERPOSE(pid_t, getsid, (pid_t pid), (pid))
+KSHARE_INTERPOSE(uid_t, getuid, (void), ())
+KSHARE_INTERPOSE(uid_t, geteuid, (void), ())
+KSHARE_INTERPOSE(gid_t, getgid, (void), ())
+KSHARE_INTERPOSE(gid_t, getegid, (void), ())
+KSHARE_INTERPOSE(int, getresuid, (uid_t *ruid, uid_t *euid, uid_t *suid), (ruid, euid, suid))
+KSHARE_INTERPOSE(int, getresgid, (gid_t *rgid, gid_t *egid, gid_t *sgid), (rgid, egid, sgid))
