@@ -7,7 +7,7 @@ USER_BUILD := $(BUILD)/user
 CMAKE_FLAGS ?=
 
 .PHONY: help deps kernel kernel-off user test-host test-vm test-negative \
-	checkpatch check demo clean
+	checkpatch check demo clean test-preload test-install test-sanitizers
 
 help:
 	@echo "make demo   - build and boot the kshare kernel, compare getpid inside it"
@@ -37,11 +37,17 @@ test-vm: user kernel
 test-negative: user kernel-off
 	scripts/vm-test --kernel off --expect-fail
 
+# The LD_PRELOAD shim with Debian's programs and kshare-dump in the VM, then
+# the same on the kernel without kshare, where only the kshare_* tests fail.
+test-preload: user kernel kernel-off
+	scripts/vm-test-preload --kernel kshare
+	scripts/vm-test-preload --kernel off
+
 checkpatch: deps
 	scripts/checkpatch
 
 # Order matters for the reader: the last line is the guest suite's total.
-check: test-host checkpatch test-negative test-vm
+check: test-host checkpatch test-preload test-negative test-vm
 
 demo: user kernel
 	scripts/vm-run --kernel kshare --quiet \

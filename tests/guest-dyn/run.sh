@@ -1,0 +1,135 @@
+#!/bin/sh
+# Runs inside the VM, started by scripts/vm-test-preload: the LD_PRELOAD
+# shim with unmodified dynamically linked programs (preload-check, Debian's
+# id and python3), then kshare-dump. Each part prints TAP; the last line is
+# the total "N passed, N failed, N skipped". Tests named kshare_* need a
+# kernel with kshare and must fail without it; all others must pass on any
+# kernel.
+SHIM=/kshare/libkshare-preload.so
+DYN=/kshare/dyn
+passed=0 failed=0 skipped=0
+
+# Add a TAP stream's closing "N passed, N failed, N skipped" to the totals.
+count() {
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "# $2: no summary line: counted as one failure"
+		failed=$((failed + 1))
+		return
+	fi
+	set -- $line
+	passed=$((passed + $1)) failed=$((failed + $3)) skipped=$((skipped + $5))
+}
+
+program() {
+	name=$1; shift
+	echo "# ---- $name"
+	"$@" > /tmp/out 2>&1
+	rc=$?
+	cat /tmp/out
+	count /tmp/out "$name"
+	if [ $rc -ne 0 ] && ! grep -q '^not ok' /tmp/out; then
+		echo "# $name: exit $rc although no test failed: counted as one failure"
+		failed=$((failed + 1))
+	fi
+}
+
+# The shell's own tests: t NAME COMMAND... passes if COMMAND succeeds.
+n=0 tp=0 tf=0
+t() {
+	name=$1; shift
+	n=$((n + 1))
+	if ( "$@" ) > /tmp/t.out 2>&1; then
+		tp=$((tp + 1)); echo "ok $n - $name"
+	else
+		tf=$((tf + 1)); echo "not ok $n - $name"
+	fi
+	sed 's/^/# /' /tmp/t.out
+}
+t_done() {
+	echo "1..$n"
+	echo "$tp passed, $tf failed, 0 skipped" > /tmp/t.sum
+	cat /tmp/t.sum
+	count /tmp/t.sum "$1"
+	n=0 tp=0 tf=0
+}
+
+expect_eq() { # WHAT GOT WANT
+	[ "$2" = "$3" ] && return 0
+	echo "$1: got '$2', want '$3'"
+	return 1
+}
+
+program preload-check-libc "$DYN/preload-check" libc
+program preload-check-shim env LD_PRELOAD=$SHIM "$DYN/preload-check" shim
+
+# ---- coreutils id: the same output with and without the shim, as root and
+# as another user; under a seccomp filter that makes the id system calls
+# fail, only the shim still gets them right. Real and effective ids stay
+# equal: otherwise exec is in secure mode (AT_SECURE) and ld.so ignores
+# LD_PRELOAD, and with no_new_privs the kernel resets the effective ids.
+echo "# ---- debian-id"
+IDS="--resuid 1000,1000,1000 --resgid 2000,2000,2000"
+ASID="$DYN/exec-as $IDS --"
+id_root() {
+	a=$(/usr/bin/id) || return 1
+	b=$(LD_PRELOAD=$SHIM /usr/bin/id) || return 1
+	expect_eq "id" "$a" "uid=0(root) gid=0(root) groups=0(root)" &&
+	expect_eq "id with the shim" "$b" "$a"
+}
+id_other() {
+	a=$($ASID /usr/bin/id) || return 1
+	b=$(LD_PRELOAD=$SHIM $ASID /usr/bin/id) || return 1
+	case $a in
+	"uid=1000 gid=2000 groups=2000") ;;
+	*) echo "id as 1000/2000: '$a'"; return 1 ;;
+	esac
+	expect_eq "id with the shim" "$b" "$a"
+}
+id_seccomp_libc() {
+	a=$($DYN/exec-as $IDS --deny-ids -- /usr/bin/id)
+	echo "without the shim: $a"
+	case $a in *4294967295*) return 0 ;; esac
+	echo "the filter did not make getuid fail"; return 1
+}
+id_seccomp_shim() {
+	want=$($ASID /usr/bin/id)
+	a=$(LD_PRELOAD=$SHIM $DYN/exec-as $IDS --deny-ids -- /usr/bin/id) || return 1
+	expect_eq "id under seccomp with the shim" "$a" "$want"
+}
+t id_same_with_and_without_shim id_root
+t id_other_ids_same_with_and_without_shim id_other
+t id_fails_under_seccomp_without_shim id_seccomp_libc
+t kshare_id_under_seccomp_with_shim id_seccomp_shim
+t_done debian-id
+
+# ---- python3: each id from os.* against /proc/self of the same process.
+echo "# ---- debian-python3"
+PY="/usr/bin/python3 -S -I /kshare/ids.py"
+pairs_equal() { # the output of ids.py: 10 lines, each "name value value"
+	awk '{ print } $2 != $3 { bad = 1 } END { exit bad || NR != 10 }'
+}
+py_plain() { $PY | pairs_equal && LD_PRELOAD=$SHIM $PY | pairs_equal; }
+py_other() {
+	$ASID $PY | pairs_equal && LD_PRELOAD=$SHIM $ASID $PY | pairs_equal
+}
+py_seccomp_libc() {
+	out=$($DYN/exec-as --deny-ids -- $PY)
+	echo "$out"
+	echo "$out" | grep -q '^pid -1 '
+}
+py_seccomp_shim() {
+	LD_PRELOAD=$SHIM $DYN/exec-as $IDS --deny-ids -- $PY | pairs_equal
+}
+t python_ids_match_proc_with_and_without_shim py_plain
+t python_other_ids_match_proc_with_and_without_shim py_other
+t python_fails_under_seccomp_without_shim py_seccomp_libc
+t kshare_python_under_seccomp_with_shim py_seccomp_shim
+t_done debian-python3
+
+if [ -x /kshare/dump-check ]; then
+	program kshare-dump /kshare/dump-check /kshare/kshare-dump
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
