@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // libkshare: finding the [kshare] area, and the out-of-line slow paths.
 
+#include "detail.hpp"
 #include "internal.h"
 #include "syscall.hpp"
 
@@ -17,6 +18,8 @@ namespace {
 // What readers see before the library has looked for the real page, and
 // after it found none: all validity bits clear.
 constinit const kshare_proc_page empty_proc_page{};
+constinit const kshare_uts empty_uts{};
+constinit std::atomic<const kshare_uts *> uts{&empty_uts};
 
 // The validated header, or nullptr. Written once per look-up; every thread
 // that races to look computes the same value, so relaxed order suffices
@@ -28,6 +31,20 @@ constexpr std::size_t end_of_proc_size =
 	offsetof(kshare_sys_header, proc_size) + sizeof(kshare_sys_header::proc_size);
 constexpr std::size_t end_of_pid =
 	offsetof(kshare_proc_page, pid) + sizeof(kshare_proc_page::pid);
+constexpr std::size_t end_of_uts_size =
+	offsetof(kshare_sys_header, uts_size) + sizeof(kshare_sys_header::uts_size);
+
+// The UTS record, if this kernel has one this library can read.
+const kshare_uts *uts_of(const kshare_sys_header *h)
+{
+	if (!h || h->header_size < end_of_uts_size || !(h->features & KSHARE_FEATURE_UTS))
+		return &empty_uts;
+	if (h->uts_size < sizeof(kshare_uts) || h->uts_offset % alignof(kshare_uts) ||
+	    h->uts_offset < h->header_size || h->uts_size > h->map_size - h->uts_offset)
+		return &empty_uts;
+	return reinterpret_cast<const kshare_uts *>(reinterpret_cast<const char *>(h) +
+						    h->uts_offset);
+}
 
 // Everything the fast paths rely on, checked once: a kernel with another ABI
 // or an area that does not hold together is never read.
@@ -49,6 +66,7 @@ void use(const kshare_sys_header *h)
 				       reinterpret_cast<const char *>(h) + h->proc_offset)
 			     : &empty_proc_page;
 	header.store(h, std::memory_order_relaxed);
+	uts.store(uts_of(h), std::memory_order_relaxed);
 	__atomic_store_n(&kshare__proc, proc, __ATOMIC_RELAXED);
 	looked.store(true, std::memory_order_release);
 }
@@ -67,6 +85,13 @@ const kshare_sys_header *lookup()
 }
 
 } // namespace
+
+const kshare_uts *uts_record()
+{
+	lookup();
+	return uts.load(std::memory_order_relaxed);
+}
+
 } // namespace kshare::detail
 
 using namespace kshare::detail;

@@ -14,6 +14,7 @@
 #ifndef KSHARE_KSHARE_H
 #define KSHARE_KSHARE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -231,6 +232,28 @@ KSHARE_INLINE int kshare_getresgid(gid_t *rgid, gid_t *egid, gid_t *sgid)
 {
 	return kshare__getres(KSHARE__GID, rgid, egid, sgid);
 }
+
+struct utsname;
+
+/*
+ * The system page: one per UTS namespace. These are out of line: they copy
+ * a record under its sequence counter.
+ */
+
+/** kshare_gethostname() - gethostname(2) as glibc does it, from the page. */
+int kshare_gethostname(char *name, size_t len);
+/** kshare_getdomainname() - getdomainname(2) as glibc does it, from the page. */
+int kshare_getdomainname(char *name, size_t len);
+/** kshare_uname() - uname(2) from the page. */
+int kshare_uname(struct utsname *buf);
+/** kshare_get_nprocs() - get_nprocs(3): online CPUs, from the page. */
+int kshare_get_nprocs(void);
+/**
+ * kshare_uts_generation() - a number that changes whenever the hostname,
+ * domain name or CPU count changes; 0 when the page cannot vouch for them.
+ * Equal non-zero values mean nothing changed in between.
+ */
+uint64_t kshare_uts_generation(void);
 
 #pragma GCC visibility pop
 

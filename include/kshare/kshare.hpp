@@ -15,6 +15,8 @@ enum class feature : std::uint64_t {
 	pgid_sid = KSHARE_FEATURE_PROC_PGID_SID,
 	creds = KSHARE_FEATURE_PROC_CREDS,
 	tid_cache = KSHARE_FEATURE_PROC_TID_CACHE,
+	uts = KSHARE_FEATURE_UTS,
+	nprocs = KSHARE_FEATURE_NPROCS,
 };
 
 /// True if the running kernel maintains @p f in the kshare pages.
@@ -33,6 +35,9 @@ inline uid_t getuid() noexcept { return ::kshare_getuid(); }
 inline uid_t geteuid() noexcept { return ::kshare_geteuid(); }
 inline gid_t getgid() noexcept { return ::kshare_getgid(); }
 inline gid_t getegid() noexcept { return ::kshare_getegid(); }
+
+inline int get_nprocs() noexcept { return ::kshare_get_nprocs(); }
+inline std::uint64_t uts_generation() noexcept { return ::kshare_uts_generation(); }
 
 /// Real, effective and saved ids in one consistent read.
 struct resids {

@@ -29,6 +29,8 @@
 #define KSHARE_FEATURE_PROC_PGID_SID (1ULL << 2) /* ... .pgid and .sid */
 #define KSHARE_FEATURE_PROC_CREDS (1ULL << 3)	/* ... .cred_seq to .fsgid */
 #define KSHARE_FEATURE_PROC_TID_CACHE (1ULL << 4) /* KSHARE_PROC_VALID_TID_CACHE */
+#define KSHARE_FEATURE_UTS	(1ULL << 5)	/* struct kshare_uts names */
+#define KSHARE_FEATURE_NPROCS	(1ULL << 6)	/* kshare_uts.nr_cpus_online */
 
 /**
  * struct kshare_sys_header - start of the system page, and of the area
@@ -40,6 +42,8 @@
  * @features:	KSHARE_FEATURE_* bits for the records this kernel keeps.
  * @proc_offset: offset of struct kshare_proc_page from the area's start.
  * @proc_size:	sizeof(struct kshare_proc_page) as the kernel knows it.
+ * @uts_offset:	offset of struct kshare_uts from the area's start.
+ * @uts_size:	sizeof(struct kshare_uts) as the kernel knows it.
  */
 struct kshare_sys_header {
 	__u32 magic;
@@ -49,6 +53,52 @@ struct kshare_sys_header {
 	__u64 features;
 	__u32 proc_offset;
 	__u32 proc_size;
+	__u32 uts_offset;
+	__u32 uts_size;
+};
+
+#define KSHARE_UTS_LEN		65	/* __NEW_UTS_LEN + 1 */
+
+/* kshare_uts.valid */
+#define KSHARE_UTS_VALID_NAMES	(1U << 0)
+#define KSHARE_UTS_VALID_NPROCS	(1U << 1)
+
+/**
+ * struct kshare_uts - what uname() returns, and the online CPU count
+ * @seq:	sequence counter of the whole record: odd while the kernel
+ *		rewrites it. Read it, then the record, then (after a read
+ *		barrier) the counter again, and retry if it was odd or moved.
+ * @valid:	KSHARE_UTS_VALID_* bits, part of the record. NPROCS is clear
+ *		while a CPU is being brought up or taken down.
+ * @generation:	changes whenever anything in the record changes, so that
+ *		a caller can tell cheaply that its copy is still current.
+ * @nr_cpus_online: number of online CPUs, what get_nprocs() counts.
+ * @reserved:	zero.
+ * @sysname:	as in struct new_utsname, NUL-terminated.
+ * @nodename:	the hostname.
+ * @release:	as in struct new_utsname.
+ * @version:	as in struct new_utsname.
+ * @machine:	as in struct new_utsname.
+ * @domainname:	the NIS domain name.
+ *
+ * The system page is one per UTS namespace: the names are those of the
+ * namespace the owner of the address space is in. Whether that is the
+ * calling process's namespace, and whether uname() would show the names
+ * unchanged (personalities such as UNAME26 or PER_LINUX32 alter them), is
+ * told by KSHARE_PROC_VALID_UTS in the process page.
+ */
+struct kshare_uts {
+	__u32 seq;
+	__u32 valid;
+	__u64 generation;
+	__u32 nr_cpus_online;
+	__u32 reserved;
+	char sysname[KSHARE_UTS_LEN];
+	char nodename[KSHARE_UTS_LEN];
+	char release[KSHARE_UTS_LEN];
+	char version[KSHARE_UTS_LEN];
+	char machine[KSHARE_UTS_LEN];
+	char domainname[KSHARE_UTS_LEN];
 };
 
 /* kshare_proc_page.valid: which fields hold the current answer. */
@@ -58,6 +108,7 @@ struct kshare_sys_header {
 #define KSHARE_PROC_VALID_SID	(1U << 3)
 #define KSHARE_PROC_VALID_CREDS	(1U << 4)	/* read under @cred_seq */
 #define KSHARE_PROC_VALID_TID_CACHE (1U << 5)
+#define KSHARE_PROC_VALID_UTS	(1U << 6)	/* struct kshare_uts is ours */
 
 /**
  * struct kshare_proc_page - one per address space, read-only
@@ -98,6 +149,11 @@ struct kshare_sys_header {
  * different ones: the credentials record is valid only while every thread
  * of the owner has the same credentials, and never while other processes
  * share the address space.
+ *
+ * KSHARE_PROC_VALID_UTS says that the system page mapped in this address
+ * space shows the UTS namespace of the calling process, and that uname()
+ * shows its names unchanged: no thread of the owner runs with a personality
+ * that alters them, and the owner's threads all share one UTS namespace.
  *
  * KSHARE_PROC_VALID_TID_CACHE says that a thread may keep its own thread id
  * in thread-local storage, tagged with @mm_serial, and trust it while the

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The library's reading of an area laid out as the kernel lays it out, built
 // in ordinary memory: what it trusts, and what it refuses.
-#include "internal.h"
+#include "simulated_area.hpp"
 
 #include <kshare/kshare.hpp>
 
@@ -15,47 +15,10 @@
 
 namespace {
 
-constexpr std::size_t page = 4096;
+using namespace kshare_test;
 
-struct alignas(page) Area {
-	unsigned char bytes[2 * page];
-
-	kshare_sys_header &hdr() { return *reinterpret_cast<kshare_sys_header *>(bytes); }
-	kshare_proc_page &proc() { return *reinterpret_cast<kshare_proc_page *>(bytes + page); }
-};
-
-class Simulated : public testing::Test {
+class SimulatedArea : public Simulated {
 protected:
-	Area area{};
-
-	void SetUp() override
-	{
-		auto &h = area.hdr();
-		h.magic = KSHARE_MAGIC;
-		h.abi_version = KSHARE_ABI_VERSION;
-		h.header_size = sizeof(h);
-		h.map_size = sizeof(area.bytes);
-		h.features = KSHARE_FEATURE_PROC_PID;
-		h.proc_offset = page;
-		h.proc_size = sizeof(kshare_proc_page);
-		auto &p = area.proc();
-		p.pid = 424242; // no real process has these here
-		p.ppid = 424241;
-		p.pgid = 424240;
-		p.sid = 424239;
-		p.mm_serial = 7;
-		set_ids(p, 5000);
-	}
-	void TearDown() override { kshare__attach(nullptr); }
-
-	// A consistent credentials record: every id derived from @base.
-	static void set_ids(kshare_proc_page &p, uint32_t base)
-	{
-		uint32_t *ids = &p.uid;
-		for (int i = 0; i < 8; i++)
-			__atomic_store_n(&ids[i], base + i, __ATOMIC_RELAXED);
-	}
-
 	void expect_refused()
 	{
 		errno = 0;
@@ -64,7 +27,7 @@ protected:
 	}
 };
 
-TEST_F(Simulated, ValidPidComesFromThePage)
+TEST_F(SimulatedArea, ValidPidComesFromThePage)
 {
 	area.proc().valid = KSHARE_PROC_VALID_PID;
 	ASSERT_EQ(kshare__attach(&area), 0);
@@ -73,7 +36,7 @@ TEST_F(Simulated, ValidPidComesFromThePage)
 	EXPECT_TRUE(kshare::available(kshare::feature::pid));
 }
 
-TEST_F(Simulated, InvalidPidFallsBackToTheSyscall)
+TEST_F(SimulatedArea, InvalidPidFallsBackToTheSyscall)
 {
 	area.proc().valid = 0;
 	ASSERT_EQ(kshare__attach(&area), 0);
@@ -84,14 +47,14 @@ TEST_F(Simulated, InvalidPidFallsBackToTheSyscall)
 	EXPECT_EQ(kshare_getpid(), getpid());
 }
 
-TEST_F(Simulated, UnknownValidityBitsAreIgnored)
+TEST_F(SimulatedArea, UnknownValidityBitsAreIgnored)
 {
 	area.proc().valid = ~KSHARE_PROC_VALID_PID;
 	ASSERT_EQ(kshare__attach(&area), 0);
 	EXPECT_EQ(kshare_getpid(), getpid());
 }
 
-TEST_F(Simulated, GrownRecordsAreAccepted)
+TEST_F(SimulatedArea, GrownRecordsAreAccepted)
 {
 	area.hdr().header_size = sizeof(kshare_sys_header) + 64;
 	area.hdr().proc_size = sizeof(kshare_proc_page) + 64;
@@ -100,26 +63,26 @@ TEST_F(Simulated, GrownRecordsAreAccepted)
 	EXPECT_EQ(kshare_getpid(), 424242);
 }
 
-TEST_F(Simulated, BadMagicIsRefused)
+TEST_F(SimulatedArea, BadMagicIsRefused)
 {
 	area.hdr().magic ^= 1;
 	expect_refused();
 	EXPECT_EQ(kshare_getpid(), getpid());
 }
 
-TEST_F(Simulated, OtherAbiVersionIsRefused)
+TEST_F(SimulatedArea, OtherAbiVersionIsRefused)
 {
 	area.hdr().abi_version = KSHARE_ABI_VERSION + 1;
 	expect_refused();
 }
 
-TEST_F(Simulated, TruncatedHeaderIsRefused)
+TEST_F(SimulatedArea, TruncatedHeaderIsRefused)
 {
 	area.hdr().header_size = offsetof(kshare_sys_header, proc_offset);
 	expect_refused();
 }
 
-TEST_F(Simulated, ProcPageOutsideTheAreaIsRefused)
+TEST_F(SimulatedArea, ProcPageOutsideTheAreaIsRefused)
 {
 	area.hdr().proc_offset = 2 * page;
 	expect_refused();
@@ -130,20 +93,20 @@ TEST_F(Simulated, ProcPageOutsideTheAreaIsRefused)
 	expect_refused();
 }
 
-TEST_F(Simulated, MisalignedProcPageIsRefused)
+TEST_F(SimulatedArea, MisalignedProcPageIsRefused)
 {
 	area.hdr().proc_offset = page + 2;
 	expect_refused();
 }
 
-TEST_F(Simulated, UnknownFeaturesAreNotClaimed)
+TEST_F(SimulatedArea, UnknownFeaturesAreNotClaimed)
 {
 	ASSERT_EQ(kshare__attach(&area), 0);
 	EXPECT_TRUE(kshare_available(KSHARE_FEATURE_PROC_PID));
 	EXPECT_FALSE(kshare_available(KSHARE_FEATURE_PROC_PID | (1ULL << 40)));
 }
 
-TEST_F(Simulated, ProcessIdsComeFromThePage)
+TEST_F(SimulatedArea, ProcessIdsComeFromThePage)
 {
 	area.proc().valid = KSHARE_PROC_VALID_PID | KSHARE_PROC_VALID_PPID |
 			    KSHARE_PROC_VALID_PGID | KSHARE_PROC_VALID_SID;
@@ -155,7 +118,7 @@ TEST_F(Simulated, ProcessIdsComeFromThePage)
 	EXPECT_EQ(kshare::getppid(), 424241);
 }
 
-TEST_F(Simulated, EachIdHasItsOwnValidityBit)
+TEST_F(SimulatedArea, EachIdHasItsOwnValidityBit)
 {
 	area.proc().valid = KSHARE_PROC_VALID_PID;
 	ASSERT_EQ(kshare__attach(&area), 0);
@@ -166,7 +129,7 @@ TEST_F(Simulated, EachIdHasItsOwnValidityBit)
 	EXPECT_EQ(kshare_getuid(), getuid());
 }
 
-TEST_F(Simulated, GetsidOfAnotherProcessAsksTheKernel)
+TEST_F(SimulatedArea, GetsidOfAnotherProcessAsksTheKernel)
 {
 	area.proc().valid = KSHARE_PROC_VALID_PID | KSHARE_PROC_VALID_SID;
 	ASSERT_EQ(kshare__attach(&area), 0);
@@ -176,7 +139,7 @@ TEST_F(Simulated, GetsidOfAnotherProcessAsksTheKernel)
 	EXPECT_EQ(errno, ESRCH);
 }
 
-TEST_F(Simulated, CredentialsComeFromThePage)
+TEST_F(SimulatedArea, CredentialsComeFromThePage)
 {
 	area.proc().valid = KSHARE_PROC_VALID_CREDS;
 	ASSERT_EQ(kshare__attach(&area), 0);
@@ -197,7 +160,7 @@ TEST_F(Simulated, CredentialsComeFromThePage)
 	EXPECT_EQ(res.saved, 5006u);
 }
 
-TEST_F(Simulated, CredentialsBeingRewrittenFallBackAfterBoundedTries)
+TEST_F(SimulatedArea, CredentialsBeingRewrittenFallBackAfterBoundedTries)
 {
 	area.proc().valid = KSHARE_PROC_VALID_CREDS;
 	area.proc().cred_seq = 3; // a writer that never finishes
@@ -210,7 +173,7 @@ TEST_F(Simulated, CredentialsBeingRewrittenFallBackAfterBoundedTries)
 	EXPECT_EQ(s, ss);
 }
 
-TEST_F(Simulated, NullPointersGetEfaultLikeLibc)
+TEST_F(SimulatedArea, NullPointersGetEfaultLikeLibc)
 {
 	area.proc().valid = KSHARE_PROC_VALID_CREDS;
 	ASSERT_EQ(kshare__attach(&area), 0);
@@ -225,7 +188,7 @@ TEST_F(Simulated, NullPointersGetEfaultLikeLibc)
 
 // A writer following the kernel's protocol flips between two consistent
 // records; a reader must never see ids from both.
-TEST_F(Simulated, CredentialsAreNeverTornUnderARacingWriter)
+TEST_F(SimulatedArea, CredentialsAreNeverTornUnderARacingWriter)
 {
 	auto &p = area.proc();
 	p.valid = KSHARE_PROC_VALID_CREDS;
@@ -258,7 +221,7 @@ TEST_F(Simulated, CredentialsAreNeverTornUnderARacingWriter)
 	EXPECT_GT(from_page, 0);
 }
 
-TEST_F(Simulated, TidCacheIsTaggedWithTheAddressSpace)
+TEST_F(SimulatedArea, TidCacheIsTaggedWithTheAddressSpace)
 {
 	area.proc().valid = KSHARE_PROC_VALID_TID_CACHE;
 	ASSERT_EQ(kshare__attach(&area), 0);
@@ -273,7 +236,7 @@ TEST_F(Simulated, TidCacheIsTaggedWithTheAddressSpace)
 	EXPECT_EQ(kshare_gettid(), gettid());
 }
 
-TEST_F(Simulated, EachThreadCachesItsOwnTid)
+TEST_F(SimulatedArea, EachThreadCachesItsOwnTid)
 {
 	area.proc().valid = KSHARE_PROC_VALID_TID_CACHE;
 	ASSERT_EQ(kshare__attach(&area), 0);

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+// gethostname, getdomainname, uname and get_nprocs from the system page.
+
+#include "detail.hpp"
+#include "syscall.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+
+namespace kshare::detail {
+namespace {
+
+static_assert(sizeof(utsname::nodename) == KSHARE_UTS_LEN, "utsname layout");
+static_assert(sizeof(utsname) == 6 * KSHARE_UTS_LEN, "utsname layout");
+
+// The names of struct kshare_uts, sysname to domainname, are laid out as in
+// struct utsname: one copy serves uname() and every part of it.
+constexpr std::size_t names_offset = offsetof(kshare_uts, sysname);
+static_assert(offsetof(kshare_uts, domainname) - names_offset == 5 * KSHARE_UTS_LEN);
+
+// Copy [off, off + n) of the record with word-sized relaxed atomic loads:
+// the kernel may be rewriting it, and the sequence counter decides
+// afterwards whether the copy counts. Reading whole aligned words may touch
+// a few bytes of neighbouring fields, all inside the page.
+void copy_racy(void *dst, const kshare_uts *rec, std::size_t off, std::size_t n)
+{
+	const auto base = reinterpret_cast<std::uintptr_t>(rec) + off;
+	const auto first = base & ~std::uintptr_t{7};
+	const std::size_t words = (base + n - first + 7) / 8;
+	std::uint64_t buf[(sizeof(kshare_uts) + 16) / 8];
+
+	for (std::size_t i = 0; i < words; i++)
+		buf[i] = __atomic_load_n(reinterpret_cast<const std::uint64_t *>(first) + i,
+					 __ATOMIC_RELAXED);
+	std::memcpy(dst, reinterpret_cast<const char *>(buf) + (base - first), n);
+}
+
+// One consistent read of [off, off + n) if the page vouches for @need.
+bool read_record(std::size_t off, std::size_t n, void *dst, std::uint32_t need,
+		 std::uint64_t *generation = nullptr)
+{
+	if (!(kshare__valid(kshare__page()) & KSHARE_PROC_VALID_UTS))
+		return false;
+	const kshare_uts *rec = uts_record();
+	for (int tries = 0; tries < KSHARE_READ_TRIES; tries++) {
+		const std::uint32_t seq = __atomic_load_n(&rec->seq, __ATOMIC_ACQUIRE);
+		if (seq & 1)
+			continue;
+		const std::uint32_t valid = __atomic_load_n(&rec->valid, __ATOMIC_RELAXED);
+		const std::uint64_t gen = __atomic_load_n(&rec->generation, __ATOMIC_RELAXED);
+		if (n)
+			copy_racy(dst, rec, off, n);
+		// Pairs with the kernel's smp_wmb() before it ends a rewrite.
+		std::atomic_thread_fence(std::memory_order_acquire);
+		if (__atomic_load_n(&rec->seq, __ATOMIC_RELAXED) != seq)
+			continue;
+		if ((valid & need) != need)
+			return false;
+		if (generation)
+			*generation = gen;
+		return true;
+	}
+	return false;
+}
+
+bool read_names(utsname *u)
+{
+	return read_record(names_offset, sizeof(*u), u, KSHARE_UTS_VALID_NAMES);
+}
+
+bool read_name(std::size_t field, char (&out)[KSHARE_UTS_LEN])
+{
+	return read_record(field, KSHARE_UTS_LEN, out, KSHARE_UTS_VALID_NAMES);
+}
+
+} // namespace
+} // namespace kshare::detail
+
+using namespace kshare::detail;
+
+extern "C" {
+
+int kshare_uname(struct utsname *buf)
+{
+	if (buf && read_names(buf))
+		return 0;
+	// NULL or not vouched for: the kernel answers (EFAULT for NULL).
+	return static_cast<int>(KSHARE_SYSCALL(uname, buf));
+}
+
+// As glibc's: copy what fits, NUL included if it fits; ENAMETOOLONG if the
+// name and its NUL did not fit.
+int kshare_gethostname(char *name, size_t len)
+{
+	char node[KSHARE_UTS_LEN];
+	utsname u;
+
+	if (!read_name(offsetof(kshare_uts, nodename), node)) {
+		if (KSHARE_SYSCALL(uname, &u) < 0)
+			return -1;
+		std::memcpy(node, u.nodename, sizeof(node));
+	}
+	node[KSHARE_UTS_LEN - 1] = '\0';
+	const std::size_t node_len = std::strlen(node) + 1;
+	std::memcpy(name, node, len < node_len ? len : node_len);
+	if (node_len > len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+// As glibc's on Linux: copy what fits, NUL included if it fits; never fails
+// for a short buffer.
+int kshare_getdomainname(char *name, size_t len)
+{
+	char domain[KSHARE_UTS_LEN];
+	utsname u;
+
+	if (!read_name(offsetof(kshare_uts, domainname), domain)) {
+		if (KSHARE_SYSCALL(uname, &u) < 0)
+			return -1;
+		std::memcpy(domain, u.domainname, sizeof(domain));
+	}
+	domain[KSHARE_UTS_LEN - 1] = '\0';
+	const std::size_t domain_len = std::strlen(domain) + 1;
+	std::memcpy(name, domain, len < domain_len ? len : domain_len);
+	return 0;
+}
+
+int kshare_get_nprocs(void)
+{
+	std::uint32_t n = 0;
+
+	if (read_record(offsetof(kshare_uts, nr_cpus_online), sizeof(n), &n,
+			KSHARE_UTS_VALID_NPROCS) && n > 0)
+		return static_cast<int>(n);
+	// What glibc counts: the online CPUs it reads from /sys.
+	return ::get_nprocs();
+}
+
+uint64_t kshare_uts_generation(void)
+{
+	std::uint64_t gen = 0;
+
+	if (!read_record(0, 0, nullptr, 0, &gen))
+		return 0;
+	return gen;
+}
+
+} // extern "C"

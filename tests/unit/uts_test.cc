@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+// gethostname, getdomainname, uname and get_nprocs: from simulated pages,
+// and through the fallback with exactly glibc's buffer semantics.
+#include "simulated_area.hpp"
+
+#include <kshare/kshare.hpp>
+
+#include <gtest/gtest.h>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <sys/auxv.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+
+using namespace kshare_test;
+
+class SimulatedUts : public Simulated {
+protected:
+	void SetUp() override
+	{
+		Simulated::SetUp();
+		area.hdr().features |= KSHARE_FEATURE_UTS | KSHARE_FEATURE_NPROCS;
+		area.proc().valid = KSHARE_PROC_VALID_UTS;
+		area.uts().valid = KSHARE_UTS_VALID_NAMES | KSHARE_UTS_VALID_NPROCS;
+	}
+
+	// The kernel's writer protocol, for a racing writer thread.
+	void write_hostname(const char *name)
+	{
+		auto &u = area.uts();
+		const uint32_t seq = u.seq;
+		__atomic_store_n(&u.seq, seq + 1, __ATOMIC_RELAXED);
+		std::atomic_thread_fence(std::memory_order_release);
+		for (size_t i = 0; i < sizeof(u.nodename); i++)
+			__atomic_store_n(&u.nodename[i], i < std::strlen(name) ? name[i] : '\0',
+					 __ATOMIC_RELAXED);
+		__atomic_add_fetch(&u.generation, 1, __ATOMIC_RELAXED);
+		std::atomic_thread_fence(std::memory_order_release);
+		__atomic_store_n(&u.seq, seq + 2, __ATOMIC_RELAXED);
+	}
+};
+
+TEST_F(SimulatedUts, NamesComeFromThePage)
+{
+	ASSERT_EQ(kshare__attach(&area), 0);
+	char buf[KSHARE_UTS_LEN];
+	ASSERT_EQ(kshare_gethostname(buf, sizeof(buf)), 0);
+	EXPECT_STREQ(buf, "simhost");
+	ASSERT_EQ(kshare_getdomainname(buf, sizeof(buf)), 0);
+	EXPECT_STREQ(buf, "sim.example");
+	utsname u;
+	ASSERT_EQ(kshare_uname(&u), 0);
+	EXPECT_STREQ(u.sysname, "SimOS");
+	EXPECT_STREQ(u.nodename, "simhost");
+	EXPECT_STREQ(u.release, "9.9.9-sim");
+	EXPECT_STREQ(u.version, "#1 sim");
+	EXPECT_STREQ(u.machine, "simarch");
+	EXPECT_STREQ(u.domainname, "sim.example");
+	EXPECT_EQ(kshare_get_nprocs(), 77);
+	EXPECT_EQ(kshare_uts_generation(), 1u);
+}
+
+TEST_F(SimulatedUts, NotOursMeansTheSyscall)
+{
+	area.proc().valid = 0; // e.g. a personality that alters uname()
+	ASSERT_EQ(kshare__attach(&area), 0);
+	utsname mine, real;
+	ASSERT_EQ(kshare_uname(&mine), 0);
+	ASSERT_EQ(uname(&real), 0);
+	EXPECT_STREQ(mine.nodename, real.nodename);
+	EXPECT_STREQ(mine.release, real.release);
+	EXPECT_EQ(kshare_get_nprocs(), get_nprocs());
+	EXPECT_EQ(kshare_uts_generation(), 0u);
+}
+
+TEST_F(SimulatedUts, CpuCountInTransitionMeansTheKernel)
+{
+	area.uts().valid = KSHARE_UTS_VALID_NAMES;
+	ASSERT_EQ(kshare__attach(&area), 0);
+	EXPECT_EQ(kshare_get_nprocs(), get_nprocs());
+	char buf[KSHARE_UTS_LEN];
+	ASSERT_EQ(kshare_gethostname(buf, sizeof(buf)), 0);
+	EXPECT_STREQ(buf, "simhost");
+}
+
+TEST_F(SimulatedUts, OlderKernelWithoutUtsRecord)
+{
+	area.hdr().header_size = offsetof(kshare_sys_header, uts_offset);
+	ASSERT_EQ(kshare__attach(&area), 0);
+	utsname mine, real;
+	ASSERT_EQ(kshare_uname(&mine), 0);
+	ASSERT_EQ(uname(&real), 0);
+	EXPECT_STREQ(mine.nodename, real.nodename);
+}
+
+TEST_F(SimulatedUts, GenerationMovesWithEveryChange)
+{
+	ASSERT_EQ(kshare__attach(&area), 0);
+	const uint64_t g = kshare::uts_generation();
+	write_hostname("other");
+	EXPECT_NE(kshare::uts_generation(), g);
+	char buf[16];
+	ASSERT_EQ(kshare_gethostname(buf, sizeof(buf)), 0);
+	EXPECT_STREQ(buf, "other");
+}
+
+TEST_F(SimulatedUts, HostnameIsNeverTornUnderARacingWriter)
+{
+	ASSERT_EQ(kshare__attach(&area), 0);
+	const std::string a = "a", b(64, 'b');
+	write_hostname(a.c_str());
+	std::atomic<bool> stop{false};
+	std::thread writer([&] {
+		for (unsigned i = 0; !stop.load(std::memory_order_relaxed); i++)
+			write_hostname(i % 2 ? b.c_str() : a.c_str());
+	});
+	long torn = 0, fell_back = 0;
+	char buf[KSHARE_UTS_LEN], real[KSHARE_UTS_LEN];
+	gethostname(real, sizeof(real));
+	for (int i = 0; i < 100000; i++) {
+		ASSERT_EQ(kshare_gethostname(buf, sizeof(buf)), 0);
+		if (buf == a || buf == b)
+			continue;
+		if (std::strcmp(buf, real) == 0)
+			fell_back++; // retries exhausted: the system call answered
+		else
+			torn++;
+	}
+	stop = true;
+	writer.join();
+	EXPECT_EQ(torn, 0);
+	EXPECT_LT(fell_back, 100000);
+}
+
+// The fallback path on this kernel (no kshare): exactly glibc's answers and
+// buffer contents, for every buffer size around the names' lengths.
+class UtsFallback : public testing::Test {
+protected:
+	void SetUp() override
+	{
+		if (getauxval(AT_KSHARE) != 0)
+			GTEST_SKIP() << "this kernel has kshare";
+		kshare__attach(nullptr);
+	}
+};
+
+template <typename Mine, typename Theirs>
+void expect_same_buffers(Mine mine, Theirs theirs)
+{
+	for (size_t len = 0; len <= KSHARE_UTS_LEN + 2; len++) {
+		char a[KSHARE_UTS_LEN + 8], b[KSHARE_UTS_LEN + 8];
+		std::memset(a, 'X', sizeof(a));
+		std::memset(b, 'X', sizeof(b));
+		errno = 0;
+		const int ra = mine(a, len);
+		const int ea = errno;
+		errno = 0;
+		const int rb = theirs(b, len);
+		const int eb = errno;
+		EXPECT_EQ(ra, rb) << "len " << len;
+		EXPECT_EQ(ea, eb) << "len " << len;
+		EXPECT_EQ(std::memcmp(a, b, sizeof(a)), 0) << "len " << len;
+	}
+}
+
+TEST_F(UtsFallback, GethostnameMatchesGlibcForEveryLength)
+{
+	expect_same_buffers(kshare_gethostname, gethostname);
+}
+
+TEST_F(UtsFallback, GetdomainnameMatchesGlibcForEveryLength)
+{
+	expect_same_buffers(kshare_getdomainname, getdomainname);
+}
+
+TEST_F(UtsFallback, UnameAndNprocs)
+{
+	utsname a, b;
+	ASSERT_EQ(kshare_uname(&a), 0);
+	ASSERT_EQ(uname(&b), 0);
+	EXPECT_EQ(std::memcmp(&a, &b, sizeof(a)), 0);
+	EXPECT_EQ(kshare_get_nprocs(), get_nprocs());
+	errno = 0;
+	EXPECT_EQ(kshare_uname(nullptr), -1);
+	EXPECT_EQ(errno, EFAULT);
+}
+
+} // namespace
