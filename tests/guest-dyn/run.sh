@@ -127,9 +127,7 @@ t python_fails_under_seccomp_without_shim py_seccomp_libc
 t kshare_python_under_seccomp_with_shim py_seccomp_shim
 t_done debian-python3
 
-if [ -x /kshare/dump-check ]; then
-	program kshare-dump /kshare/dump-check /kshare/kshare-dump
-fi
+program kshare-dump "$DYN/dump-check" /kshare/kshare-dump
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: MIT
+// kshare-dump: decode the [kshare] area of this process, or of another one
+// where ptrace rules let us read its memory (as for /proc/PID/mem).
+//
+//   kshare-dump [PID]
+//
+// Every header field, every process page field with its validity bit, the
+// credentials record under its sequence counter, and beside each identity
+// what /proc/PID says, marking any value the page vouches for that differs.
+// Exit status: 0 decoded; 1 no kshare area, or one this tool cannot read
+// (magic, ABI version); 2 usage or access error.
+#include <kshare/uapi.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cinttypes>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+#include <fcntl.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+namespace kshare::dump {
+namespace {
+
+constexpr unsigned long at_kshare = 52;
+constexpr int read_tries = 64; // as KSHARE_READ_TRIES: never spin forever
+
+[[noreturn]] void fail(int status, const std::string &what)
+{
+	std::fprintf(stderr, "kshare-dump: %s\n", what.c_str());
+	std::exit(status);
+}
+
+std::string errno_text(const std::string &what)
+{
+	return what + ": " + std::strerror(errno);
+}
+
+// Reads the target's memory: our own directly, another process's through
+// /proc/PID/mem, so one decoder serves both.
+class memory {
+public:
+	explicit memory(std::optional<pid_t> pid) : pid_(pid)
+	{
+		if (!pid_)
+			return;
+		std::string path = "/proc/" + std::to_string(*pid_) + "/mem";
+		fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+		if (fd_ < 0)
+			fail(2, errno_text(path));
+	}
+	~memory()
+	{
+		if (fd_ >= 0)
+			::close(fd_);
+	}
+	memory(const memory &) = delete;
+	memory &operator=(const memory &) = delete;
+
+	void read(std::uintptr_t addr, void *out, std::size_t len) const
+	{
+		if (!pid_) {
+			// The kernel may rewrite the page while we copy: byte loads
+			// that the compiler cannot merge or elide, checked by the
+			// callers' sequence counter where it matters.
+			const auto *src = reinterpret_cast<const volatile unsigned char *>(addr);
+			auto *dst = static_cast<unsigned char *>(out);
+			for (std::size_t i = 0; i < len; i++)
+				dst[i] = src[i];
+			return;
+		}
+		ssize_t n = ::pread(fd_, out, len, static_cast<off_t>(addr));
+		if (n != static_cast<ssize_t>(len))
+			fail(2, n < 0 ? errno_text("reading the area through /proc/" +
+						  std::to_string(*pid_) + "/mem")
+				      : "short read of the area");
+	}
+
+private:
+	std::optional<pid_t> pid_;
+	int fd_ = -1;
+};
+
+std::string proc_dir(std::optional<pid_t> pid)
+{
+	return pid ? "/proc/" + std::to_string(*pid) : std::string("/proc/self");
+}
+
+std::uintptr_t find_area(std::optional<pid_t> pid)
+{
+	if (!pid)
+		return getauxval(at_kshare);
+	std::string path = proc_dir(pid) + "/auxv";
+	int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail(2, errno_text(path));
+	std::array<unsigned long, 2> entry{};
+	std::uintptr_t found = 0;
+	while (::read(fd, entry.data(), sizeof(entry)) == sizeof(entry) && entry[0] != AT_NULL) {
+		if (entry[0] == at_kshare)
+			found = entry[1];
+	}
+	::close(fd);
+	return found;
+}
+
+// The [kshare] line of /proc/PID/maps, if any.
+std::string maps_line(std::optional<pid_t> pid)
+{
+	std::ifstream maps(proc_dir(pid) + "/maps");
+	for (std::string line; std::getline(maps, line);)
+		if (line.ends_with("[kshare]"))
+			return line;
+	return {};
+}
+
+// What /proc says of the same identities, for the comparison column.
+std::map<std::string, std::string> proc_view(std::optional<pid_t> pid)
+{
+	std::map<std::string, std::string> v;
+	std::ifstream stat(proc_dir(pid) + "/stat");
+	std::string s((std::istreambuf_iterator<char>(stat)), {});
+	if (auto paren = s.rfind(')'); paren != std::string::npos) {
+		std::istringstream rest(s.substr(paren + 2));
+		std::string state;
+		rest >> state >> v["ppid"] >> v["pgid"] >> v["sid"];
+		v["pid"] = s.substr(0, s.find(' '));
+	}
+	std::ifstream status(proc_dir(pid) + "/status");
+	for (std::string line; std::getline(status, line);) {
+		std::istringstream in(line);
+		std::string key, a, b, c, d;
+		in >> key >> a >> b >> c >> d;
+		if (key == "Uid:")
+			v["uid"] = a, v["euid"] = b, v["suid"] = c, v["fsuid"] = d;
+		else if (key == "Gid:")
+			v["gid"] = a, v["egid"] = b, v["sgid"] = c, v["fsgid"] = d;
+	}
+	return v;
+}
+
+std::string bit_names(std::uint64_t bits,
+		      std::initializer_list<std::pair<std::uint64_t, const char *>> names)
+{
+	std::string out;
+	for (auto [bit, name] : names) {
+		if (bits & bit) {
+			out += out.empty() ? "" : " ";
+			out += name;
+			bits &= ~bit;
+		}
+	}
+	if (bits) {
+		char rest[32];
+		std::snprintf(rest, sizeof(rest), "%sunknown:%#" PRIx64, out.empty() ? "" : " ", bits);
+		out += rest;
+	}
+	return out.empty() ? "-" : out;
+}
+
+void field(const char *name, std::uint64_t value, const char *note = "")
+{
+	std::printf("  %-13s %-12" PRIu64 " %s\n", name, value, note);
+}
+
+void hex_field(const char *name, std::uint64_t value, const std::string &note)
+{
+	std::printf("  %-13s %#-12" PRIx64 " %s\n", name, value, note.c_str());
+}
+
+int run(std::optional<pid_t> pid)
+{
+	const std::uintptr_t area = find_area(pid);
+	const std::string who = pid ? "pid " + std::to_string(*pid) : "this process (pid " +
+		std::to_string(::getpid()) + ")";
+	if (!area) {
+		std::printf("%s: no AT_KSHARE in the auxiliary vector: this kernel has no kshare\n",
+			    who.c_str());
+		return 1;
+	}
+	memory mem(pid);
+	std::printf("kshare area of %s at %#" PRIxPTR "\n", who.c_str(), area);
+	const std::string line = maps_line(pid);
+	std::printf("  maps          %s\n", line.empty() ? "(no [kshare] line!)" : line.c_str());
+
+	kshare_sys_header h{};
+	mem.read(area, &h, sizeof(h));
+	// Fields past the kernel's header_size are not the header's (an older
+	// kernel): they read as zero, as an absent record should.
+	if (h.header_size < sizeof(h) &&
+	    h.header_size >= offsetof(kshare_sys_header, header_size) + sizeof(h.header_size))
+		std::memset(reinterpret_cast<char *>(&h) + h.header_size, 0,
+			    sizeof(h) - h.header_size);
+	std::printf("system header\n");
+	hex_field("magic", h.magic, h.magic == KSHARE_MAGIC ? "\"KSHR\" ok" : "BAD MAGIC");
+	field("abi_version", h.abi_version,
+	      h.abi_version == KSHARE_ABI_VERSION ? "ok" : "NOT the version this tool reads");
+	if (h.magic != KSHARE_MAGIC || h.abi_version != KSHARE_ABI_VERSION)
+		return 1;
+	char note[128];
+	std::snprintf(note, sizeof(note), "(this tool knows %zu bytes%s)", sizeof(h),
+		      h.header_size > sizeof(h) ? "; the rest is newer than this tool" : "");
+	field("header_size", h.header_size, note);
+	std::snprintf(note, sizeof(note), "(%u pages)", (h.map_size + 4095) / 4096);
+	field("map_size", h.map_size, note);
+	hex_field("features", h.features,
+		  bit_names(h.features, { { KSHARE_FEATURE_PROC_PID, "pid" },
+					  { KSHARE_FEATURE_PROC_PPID, "ppid" },
+					  { KSHARE_FEATURE_PROC_PGID_SID, "pgid_sid" },
+					  { KSHARE_FEATURE_PROC_CREDS, "creds" },
+					  { KSHARE_FEATURE_PROC_TID_CACHE, "tid_cache" } }));
+	field("proc_offset", h.proc_offset);
+	std::snprintf(note, sizeof(note), "(this tool knows %zu bytes)", sizeof(kshare_proc_page));
+	field("proc_size", h.proc_size, note);
+	if (h.proc_size < offsetof(kshare_proc_page, fsgid) + sizeof(std::uint32_t) ||
+	    h.proc_offset > h.map_size || h.proc_size > h.map_size - h.proc_offset) {
+		std::printf("process page: outside the area or shorter than this tool reads\n");
+		return 1;
+	}
+
+	// The whole record under cred_seq, so that ids and valid bits belong
+	// together; bounded, like the library's readers.
+	kshare_proc_page p{};
+	const std::uintptr_t pa = area + h.proc_offset;
+	int tries = 0;
+	bool stable = false;
+	for (; tries < read_tries && !stable; tries++) {
+		std::uint32_t seq0 = 0, seq1 = 0;
+		mem.read(pa + offsetof(kshare_proc_page, cred_seq), &seq0, sizeof(seq0));
+		std::atomic_thread_fence(std::memory_order_acquire);
+		mem.read(pa, &p, sizeof(p));
+		std::atomic_thread_fence(std::memory_order_acquire);
+		mem.read(pa + offsetof(kshare_proc_page, cred_seq), &seq1, sizeof(seq1));
+		stable = !(seq0 & 1) && seq0 == seq1 && p.cred_seq == seq0;
+	}
+	const auto kernel = proc_view(pid);
+	std::printf("process page at %#" PRIxPTR " (offset %u)\n", pa, h.proc_offset);
+	hex_field("valid", p.valid,
+		  bit_names(p.valid, { { KSHARE_PROC_VALID_PID, "pid" },
+				       { KSHARE_PROC_VALID_PPID, "ppid" },
+				       { KSHARE_PROC_VALID_PGID, "pgid" },
+				       { KSHARE_PROC_VALID_SID, "sid" },
+				       { KSHARE_PROC_VALID_CREDS, "creds" },
+				       { KSHARE_PROC_VALID_TID_CACHE, "tid_cache" } }));
+	int mismatches = 0;
+	auto ident = [&](const char *name, std::int64_t value, std::uint32_t bit) {
+		const bool valid = p.valid & bit;
+		auto it = kernel.find(name);
+		const std::string proc = it == kernel.end() ? "?" : it->second;
+		const bool differs = valid && proc != "?" && proc != std::to_string(value);
+		mismatches += differs;
+		std::printf("  %-13s %-12" PRId64 " %-9s /proc: %s%s\n", name, value,
+			    valid ? "valid" : "not-valid", proc.c_str(),
+			    differs ? "  MISMATCH" : "");
+	};
+	ident("pid", p.pid, KSHARE_PROC_VALID_PID);
+	field("mm_serial", p.mm_serial, p.mm_serial ? "(this address space)" : "(ZERO: invalid)");
+	ident("ppid", p.ppid, KSHARE_PROC_VALID_PPID);
+	ident("pgid", p.pgid, KSHARE_PROC_VALID_PGID);
+	ident("sid", p.sid, KSHARE_PROC_VALID_SID);
+	std::snprintf(note, sizeof(note), "(%s after %d %s)",
+		      stable ? "stable" : "kept changing: ids below may be torn", tries,
+		      tries == 1 ? "read" : "reads");
+	field("cred_seq", p.cred_seq, note);
+	const std::uint32_t creds = stable ? KSHARE_PROC_VALID_CREDS : 0;
+	ident("uid", p.uid, creds);
+	ident("euid", p.euid, creds);
+	ident("suid", p.suid, creds);
+	ident("fsuid", p.fsuid, creds);
+	ident("gid", p.gid, creds);
+	ident("egid", p.egid, creds);
+	ident("sgid", p.sgid, creds);
+	ident("fsgid", p.fsgid, creds);
+	if (h.proc_size > sizeof(p))
+		std::printf("  (%zu more bytes of process page: newer than this tool)\n",
+			    h.proc_size - sizeof(p));
+	if (mismatches)
+		std::printf("%d value(s) the page vouches for differ from /proc "
+			    "(expected only if they changed while we read)\n", mismatches);
+	return 0;
+}
+
+} // namespace
+} // namespace kshare::dump
+
+int main(int argc, char **argv)
+{
+	std::optional<pid_t> pid;
+
+	if (argc > 2 || (argc == 2 && (argv[1][0] == '-' || !argv[1][0]))) {
+		std::fprintf(stderr, "usage: kshare-dump [PID]\n");
+		return 2;
+	}
+	if (argc == 2) {
+		char *end;
+		long v = std::strtol(argv[1], &end, 10);
+		if (*end || v <= 0)
+			kshare::dump::fail(2, std::string("not a pid: ") + argv[1]);
+		if (v != ::getpid())
+			pid = static_cast<pid_t>(v);
+	}
+	return kshare::dump::run(pid);
+}
