@@ -43,11 +43,16 @@ test-preload: user kernel kernel-off
 	scripts/vm-test-preload --kernel kshare
 	scripts/vm-test-preload --kernel off
 
+# cmake --install into a temporary prefix; consumers built with pkg-config
+# and find_package(kshare) run against it.
+test-install: user
+	scripts/test-install
+
 checkpatch: deps
 	scripts/checkpatch
 
 # Order matters for the reader: the last line is the guest suite's total.
-check: test-host checkpatch test-preload test-negative test-vm
+check: test-host checkpatch test-preload test-install test-negative test-vm
 
 demo: user kernel
 	scripts/vm-run --kernel kshare --quiet \
