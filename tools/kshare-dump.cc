@@ -3,6 +3,7 @@
 // where ptrace rules let us read its memory (as for /proc/PID/mem).
 //
 //   kshare-dump [PID]
+//   kshare-dump --file IMAGE    (an area saved to a file, e.g. for tests)
 //
 // Every header field, every process page field with its validity bit, the
 // credentials record under its sequence counter, and beside each identity
@@ -11,6 +12,7 @@
 // (magic, ABI version); 2 usage or access error.
 #include <kshare/uapi.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -50,16 +52,24 @@ std::string errno_text(const std::string &what)
 
 // Reads the target's memory: our own directly, another process's through
 // /proc/PID/mem, so one decoder serves both.
+// What to decode: our own area, another process's, or an image in a file
+// (whose area starts at offset 0).
+struct source {
+	std::optional<pid_t> pid;
+	const char *file = nullptr;
+};
+
 class memory {
 public:
-	explicit memory(std::optional<pid_t> pid) : pid_(pid)
+	explicit memory(const source &src) : pid_(src.pid)
 	{
-		if (!pid_)
+		if (!src.file && !pid_)
 			return;
-		std::string path = "/proc/" + std::to_string(*pid_) + "/mem";
-		fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+		path_ = src.file ? std::string(src.file)
+				 : "/proc/" + std::to_string(*pid_) + "/mem";
+		fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
 		if (fd_ < 0)
-			fail(2, errno_text(path));
+			fail(2, errno_text(path_));
 	}
 	~memory()
 	{
@@ -71,7 +81,7 @@ public:
 
 	void read(std::uintptr_t addr, void *out, std::size_t len) const
 	{
-		if (!pid_) {
+		if (fd_ < 0) {
 			// The kernel may rewrite the page while we copy: byte loads
 			// that the compiler cannot merge or elide, checked by the
 			// callers' sequence counter where it matters.
@@ -83,13 +93,13 @@ public:
 		}
 		ssize_t n = ::pread(fd_, out, len, static_cast<off_t>(addr));
 		if (n != static_cast<ssize_t>(len))
-			fail(2, n < 0 ? errno_text("reading the area through /proc/" +
-						  std::to_string(*pid_) + "/mem")
-				      : "short read of the area");
+			fail(2, n < 0 ? errno_text("reading the area through " + path_)
+				      : "short read of the area in " + path_);
 	}
 
 private:
 	std::optional<pid_t> pid_;
+	std::string path_;
 	int fd_ = -1;
 };
 
@@ -180,20 +190,72 @@ void hex_field(const char *name, std::uint64_t value, const std::string &note)
 	std::printf("  %-13s %#-12" PRIx64 " %s\n", name, value, note.c_str());
 }
 
-int run(std::optional<pid_t> pid)
+// The UTS record of the system page, under its own sequence counter.
+void dump_uts(const memory &mem, std::uintptr_t area, const kshare_sys_header &h)
 {
-	const std::uintptr_t area = find_area(pid);
-	const std::string who = pid ? "pid " + std::to_string(*pid) : "this process (pid " +
-		std::to_string(::getpid()) + ")";
-	if (!area) {
+	constexpr std::size_t uts_end = offsetof(kshare_uts, domainname) + KSHARE_UTS_LEN;
+	if (!(h.features & KSHARE_FEATURE_UTS) || h.uts_size < uts_end ||
+	    h.uts_offset > h.map_size || h.uts_size > h.map_size - h.uts_offset) {
+		std::printf("uts record: none (this kernel does not offer one)\n");
+		return;
+	}
+	const std::uintptr_t ua = area + h.uts_offset;
+	kshare_uts u{};
+	const std::size_t len = std::min<std::size_t>(h.uts_size, sizeof(u));
+	bool stable = false;
+	int tries = 0;
+	for (; tries < read_tries && !stable; tries++) {
+		std::uint32_t seq0 = 0, seq1 = 0;
+		mem.read(ua + offsetof(kshare_uts, seq), &seq0, sizeof(seq0));
+		std::atomic_thread_fence(std::memory_order_acquire);
+		mem.read(ua, &u, len);
+		std::atomic_thread_fence(std::memory_order_acquire);
+		mem.read(ua + offsetof(kshare_uts, seq), &seq1, sizeof(seq1));
+		stable = !(seq0 & 1) && seq0 == seq1 && u.seq == seq0;
+	}
+	char note[96];
+	std::printf("uts record at %#" PRIxPTR " (offset %u)\n", ua, h.uts_offset);
+	std::snprintf(note, sizeof(note), "(%s after %d %s)",
+		      stable ? "stable" : "kept changing: fields below may be torn", tries,
+		      tries == 1 ? "read" : "reads");
+	field("seq", u.seq, note);
+	hex_field("uts_valid", u.valid,
+		  bit_names(u.valid, { { KSHARE_UTS_VALID_NAMES, "names" },
+				       { KSHARE_UTS_VALID_NPROCS, "nprocs" } }));
+	field("generation", u.generation);
+	field("nr_cpus", u.nr_cpus_online,
+	      u.valid & KSHARE_UTS_VALID_NPROCS ? "valid" : "not-valid");
+	auto name = [](const char *key, char (&s)[KSHARE_UTS_LEN]) {
+		s[KSHARE_UTS_LEN - 1] = '\0'; // the page is the kernel's, but never trust a length
+		std::printf("  %-13s \"%s\"\n", key, s);
+	};
+	name("sysname", u.sysname);
+	name("nodename", u.nodename);
+	name("release", u.release);
+	name("version", u.version);
+	name("machine", u.machine);
+	name("domainname", u.domainname);
+}
+
+int run(const source &src)
+{
+	const std::optional<pid_t> pid = src.pid;
+	const std::uintptr_t area = src.file ? 0 : find_area(pid);
+	const std::string who = src.file ? std::string("file ") + src.file
+				: pid ? "pid " + std::to_string(*pid)
+				      : "this process (pid " + std::to_string(::getpid()) + ")";
+	if (!area && !src.file) {
 		std::printf("%s: no AT_KSHARE in the auxiliary vector: this kernel has no kshare\n",
 			    who.c_str());
 		return 1;
 	}
-	memory mem(pid);
+	memory mem(src);
 	std::printf("kshare area of %s at %#" PRIxPTR "\n", who.c_str(), area);
-	const std::string line = maps_line(pid);
-	std::printf("  maps          %s\n", line.empty() ? "(no [kshare] line!)" : line.c_str());
+	if (!src.file) {
+		const std::string line = maps_line(pid);
+		std::printf("  maps          %s\n",
+			    line.empty() ? "(no [kshare] line!)" : line.c_str());
+	}
 
 	kshare_sys_header h{};
 	mem.read(area, &h, sizeof(h));
@@ -220,10 +282,15 @@ int run(std::optional<pid_t> pid)
 					  { KSHARE_FEATURE_PROC_PPID, "ppid" },
 					  { KSHARE_FEATURE_PROC_PGID_SID, "pgid_sid" },
 					  { KSHARE_FEATURE_PROC_CREDS, "creds" },
-					  { KSHARE_FEATURE_PROC_TID_CACHE, "tid_cache" } }));
+					  { KSHARE_FEATURE_PROC_TID_CACHE, "tid_cache" },
+					  { KSHARE_FEATURE_UTS, "uts" },
+					  { KSHARE_FEATURE_NPROCS, "nprocs" } }));
 	field("proc_offset", h.proc_offset);
 	std::snprintf(note, sizeof(note), "(this tool knows %zu bytes)", sizeof(kshare_proc_page));
 	field("proc_size", h.proc_size, note);
+	field("uts_offset", h.uts_offset);
+	std::snprintf(note, sizeof(note), "(this tool knows %zu bytes)", sizeof(kshare_uts));
+	field("uts_size", h.uts_size, note);
 	if (h.proc_size < offsetof(kshare_proc_page, fsgid) + sizeof(std::uint32_t) ||
 	    h.proc_offset > h.map_size || h.proc_size > h.map_size - h.proc_offset) {
 		std::printf("process page: outside the area or shorter than this tool reads\n");
@@ -245,7 +312,7 @@ int run(std::optional<pid_t> pid)
 		mem.read(pa + offsetof(kshare_proc_page, cred_seq), &seq1, sizeof(seq1));
 		stable = !(seq0 & 1) && seq0 == seq1 && p.cred_seq == seq0;
 	}
-	const auto kernel = proc_view(pid);
+	const auto kernel = src.file ? std::map<std::string, std::string>{} : proc_view(pid);
 	std::printf("process page at %#" PRIxPTR " (offset %u)\n", pa, h.proc_offset);
 	hex_field("valid", p.valid,
 		  bit_names(p.valid, { { KSHARE_PROC_VALID_PID, "pid" },
@@ -253,7 +320,8 @@ int run(std::optional<pid_t> pid)
 				       { KSHARE_PROC_VALID_PGID, "pgid" },
 				       { KSHARE_PROC_VALID_SID, "sid" },
 				       { KSHARE_PROC_VALID_CREDS, "creds" },
-				       { KSHARE_PROC_VALID_TID_CACHE, "tid_cache" } }));
+				       { KSHARE_PROC_VALID_TID_CACHE, "tid_cache" },
+				       { KSHARE_PROC_VALID_UTS, "uts" } }));
 	int mismatches = 0;
 	auto ident = [&](const char *name, std::int64_t value, std::uint32_t bit) {
 		const bool valid = p.valid & bit;
@@ -286,6 +354,7 @@ int run(std::optional<pid_t> pid)
 	if (h.proc_size > sizeof(p))
 		std::printf("  (%zu more bytes of process page: newer than this tool)\n",
 			    h.proc_size - sizeof(p));
+	dump_uts(mem, area, h);
 	if (mismatches)
 		std::printf("%d value(s) the page vouches for differ from /proc "
 			    "(expected only if they changed while we read)\n", mismatches);
@@ -297,10 +366,14 @@ int run(std::optional<pid_t> pid)
 
 int main(int argc, char **argv)
 {
-	std::optional<pid_t> pid;
+	kshare::dump::source src;
 
+	if (argc == 3 && !std::strcmp(argv[1], "--file")) {
+		src.file = argv[2];
+		return kshare::dump::run(src);
+	}
 	if (argc > 2 || (argc == 2 && (argv[1][0] == '-' || !argv[1][0]))) {
-		std::fprintf(stderr, "usage: kshare-dump [PID]\n");
+		std::fprintf(stderr, "usage: kshare-dump [PID]\n       kshare-dump --file IMAGE\n");
 		return 2;
 	}
 	if (argc == 2) {
@@ -309,7 +382,7 @@ int main(int argc, char **argv)
 		if (*end || v <= 0)
 			kshare::dump::fail(2, std::string("not a pid: ") + argv[1]);
 		if (v != ::getpid())
-			pid = static_cast<pid_t>(v);
+			src.pid = static_cast<pid_t>(v);
 	}
-	return kshare::dump::run(pid);
+	return kshare::dump::run(src);
 }

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <sys/auxv.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
 
 #include <kshare/uapi.h>
 
@@ -27,12 +29,13 @@
 
 static const char *dump_path;
 
-#define NKEYS 24
+#define NKEYS 48
 struct dump {
 	char key[NKEYS][24];
 	long long val[NKEYS];
 	int n, status;
-	char text[8192];
+	char text[8192];	/* the whole output */
+	char lines[8192];	/* the same, cut into lines while parsing */
 };
 
 /* Run kshare-dump [@pid] in a child, after @setup(@arg) ran in the child. */
@@ -71,7 +74,8 @@ static int run_dump(struct dump *d, pid_t pid, pid_t *child, void (*setup)(void 
 	if (child)
 		*child = c;
 	/* "  name value ...": a field; anything else is prose. */
-	for (line = strtok_r(d->text, "\n", &save); line && d->n < NKEYS;
+	memcpy(d->lines, d->text, sizeof(d->lines));
+	for (line = strtok_r(d->lines, "\n", &save); line && d->n < NKEYS;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char key[24], *end;
 		long long v;
@@ -155,6 +159,20 @@ static int kshare_dump_self(void)
 	EXPECT_FIELD(&d, "sid", getsid(0));
 	EXPECT_FIELD(&d, "uid", getuid());
 	EXPECT_FIELD(&d, "fsgid", getgid());
+	if (((const struct kshare_sys_header *)getauxval(AT_KSHARE))->features &
+	    KSHARE_FEATURE_UTS) {
+		struct utsname u;
+		char want[128];
+
+		KT_EXPECT(uname(&u) == 0, "uname");
+		snprintf(want, sizeof(want), "nodename      \"%s\"", u.nodename);
+		KT_EXPECT(strstr(d.text, want), "no '%s'", want);
+		snprintf(want, sizeof(want), "release       \"%s\"", u.release);
+		KT_EXPECT(strstr(d.text, want), "no '%s'", want);
+		EXPECT_FIELD(&d, "nr_cpus", get_nprocs());
+	} else {
+		kt_diag("this kernel has no UTS record: its decoding is tested on images only");
+	}
 	return KT_PASS;
 }
 
