@@ -45,9 +45,10 @@ void copy_racy(void *dst, const kshare_uts *rec, std::size_t off, std::size_t n)
 bool read_record(std::size_t off, std::size_t n, void *dst, std::uint32_t need,
 		 std::uint64_t *generation = nullptr)
 {
+	// First: on the process's first call this looks the area up.
+	const kshare_uts *rec = uts_record();
 	if (!(kshare__valid(kshare__page()) & KSHARE_PROC_VALID_UTS))
 		return false;
-	const kshare_uts *rec = uts_record();
 	for (int tries = 0; tries < KSHARE_READ_TRIES; tries++) {
 		const std::uint32_t seq = __atomic_load_n(&rec->seq, __ATOMIC_ACQUIRE);
 		if (seq & 1)

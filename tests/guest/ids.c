@@ -728,9 +728,11 @@ static void *stress_reader(void *arg)
 		pid_t p2 = sys0(SYS_getppid);
 		gid_t g2 = sys0(SYS_getgid);
 
-		wrong += kp != pid;
-		wrong += kpp != p1 && kpp != p2;
-		wrong += kg < g1 || kg > g2;
+		if (kp != pid || (kpp != p1 && kpp != p2) || kg < g1 || kg > g2) {
+			if (wrong++ < 5)
+				kt_diag("wrong: pid %d/%d ppid %d in {%d,%d} gid %u in [%u,%u]",
+					kp, pid, kpp, p1, p2, kg, g1, g2);
+		}
 	}
 	__atomic_add_fetch(&stress_wrong, wrong, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&stress_reads, 3 * STRESS_ITERS, __ATOMIC_RELAXED);

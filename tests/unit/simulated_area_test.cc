@@ -202,6 +202,7 @@ TEST_F(SimulatedArea, CredentialsAreNeverTornUnderARacingWriter)
 			set_ids(p, round % 2 ? 7000 : 5000);
 			std::atomic_thread_fence(std::memory_order_release);
 			__atomic_store_n(&p.cred_seq, seq + 2, __ATOMIC_RELAXED);
+			std::this_thread::yield(); // leave readers windows to succeed in
 		}
 	});
 	long torn = 0, from_page = 0;

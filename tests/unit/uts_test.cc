@@ -117,8 +117,10 @@ TEST_F(SimulatedUts, HostnameIsNeverTornUnderARacingWriter)
 	write_hostname(a.c_str());
 	std::atomic<bool> stop{false};
 	std::thread writer([&] {
-		for (unsigned i = 0; !stop.load(std::memory_order_relaxed); i++)
+		for (unsigned i = 0; !stop.load(std::memory_order_relaxed); i++) {
 			write_hostname(i % 2 ? b.c_str() : a.c_str());
+			std::this_thread::yield(); // leave readers windows to succeed in
+		}
 	});
 	long torn = 0, fell_back = 0;
 	char buf[KSHARE_UTS_LEN], real[KSHARE_UTS_LEN];
