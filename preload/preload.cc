@@ -15,7 +15,12 @@
 // interposes or clashes with a libkshare.so the program links itself.
 #include <kshare/kshare.h>
 
+#include <cstdarg>
+#include <cstdio>
+#include <dlfcn.h>
+#include <sys/sysinfo.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 // One line per libc function: return type, name, parameter list, argument
@@ -40,3 +45,44 @@ KSHARE_INTERPOSE(gid_t, getgid, (void), ())
 KSHARE_INTERPOSE(gid_t, getegid, (void), ())
 KSHARE_INTERPOSE(int, getresuid, (uid_t *ruid, uid_t *euid, uid_t *suid), (ruid, euid, suid))
 KSHARE_INTERPOSE(int, getresgid, (gid_t *rgid, gid_t *egid, gid_t *sgid), (rgid, egid, sgid))
+KSHARE_INTERPOSE(int, gethostname, (char *name, size_t len), (name, len))
+KSHARE_INTERPOSE(int, getdomainname, (char *name, size_t len), (name, len))
+KSHARE_INTERPOSE(int, uname, (struct utsname *buf), (buf))
+KSHARE_INTERPOSE(int, get_nprocs, (void), ())
+
+using sysconf_fn = long (*)(int);
+static sysconf_fn next_sysconf;
+
+// sysconf() answers many questions: only the online CPU count is ours.
+extern "C" __attribute__((visibility("default"))) long sysconf(int name) noexcept
+{
+	if (name == _SC_NPROCESSORS_ONLN)
+		return kshare_get_nprocs();
+	// A plain global, not a function-local static: its guard would pull
+	// in libstdc++. Racing first calls store the same pointer.
+	sysconf_fn next = __atomic_load_n(&next_sysconf, __ATOMIC_RELAXED);
+	if (!next) {
+		next = reinterpret_cast<sysconf_fn>(dlsym(RTLD_NEXT, "sysconf"));
+		__atomic_store_n(&next_sysconf, next, __ATOMIC_RELAXED);
+	}
+	return next ? next(name) : -1;
+}
+
+// libbsd's setproctitle(), for programs written against it.
+extern "C" __attribute__((visibility("default"))) void setproctitle(const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+
+	if (!fmt) {
+		kshare_setproctitle(nullptr);
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt[0] == '-' ? fmt + 1 : fmt, ap);
+	va_end(ap);
+	if (fmt[0] == '-')
+		kshare_setproctitle("-%s", buf);
+	else
+		kshare_setproctitle("%s", buf);
+}

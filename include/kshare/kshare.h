@@ -255,6 +255,25 @@ int kshare_get_nprocs(void);
  */
 uint64_t kshare_uts_generation(void);
 
+/*
+ * The process title, as ps(1) and top(1) show it (/proc/PID/cmdline).
+ */
+
+/**
+ * kshare_setproctitle() - setproctitle(3) of BSD and libbsd: set the title
+ * to "progname: " and @fmt formatted, or without the prefix if @fmt starts
+ * with '-'; @fmt NULL restores the original arguments. No system call: the
+ * title goes to the kernel's title page, or, on a kernel without one, over
+ * the original argv.
+ */
+void kshare_setproctitle(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/**
+ * kshare_getproctitle() - the current title (the arguments joined by spaces
+ * when none was set), NUL-terminated in @buf, truncated to @size - 1 bytes.
+ * Return: the title's full length, as snprintf() returns it.
+ */
+ssize_t kshare_getproctitle(char *buf, size_t size);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

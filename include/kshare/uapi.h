@@ -31,6 +31,7 @@
 #define KSHARE_FEATURE_PROC_TID_CACHE (1ULL << 4) /* KSHARE_PROC_VALID_TID_CACHE */
 #define KSHARE_FEATURE_UTS	(1ULL << 5)	/* struct kshare_uts names */
 #define KSHARE_FEATURE_NPROCS	(1ULL << 6)	/* kshare_uts.nr_cpus_online */
+#define KSHARE_FEATURE_TITLE	(1ULL << 7)	/* struct kshare_title */
 
 /**
  * struct kshare_sys_header - start of the system page, and of the area
@@ -44,6 +45,10 @@
  * @proc_size:	sizeof(struct kshare_proc_page) as the kernel knows it.
  * @uts_offset:	offset of struct kshare_uts from the area's start.
  * @uts_size:	sizeof(struct kshare_uts) as the kernel knows it.
+ * @title_offset: offset of struct kshare_title from the area's start. The
+ *		title page follows the read-only area, in a mapping of its
+ *		own, "[kshare_title]", that the process may write.
+ * @title_size:	size in bytes of the title page.
  */
 struct kshare_sys_header {
 	__u32 magic;
@@ -55,6 +60,8 @@ struct kshare_sys_header {
 	__u32 proc_size;
 	__u32 uts_offset;
 	__u32 uts_size;
+	__u32 title_offset;
+	__u32 title_size;
 };
 
 #define KSHARE_UTS_LEN		65	/* __NEW_UTS_LEN + 1 */
@@ -177,6 +184,33 @@ struct kshare_proc_page {
 	__u32 egid;
 	__u32 sgid;
 	__u32 fsgid;
+};
+
+/* kshare_title.flags */
+#define KSHARE_TITLE_SET	(1U << 0)	/* show @title, not argv */
+
+/**
+ * struct kshare_title - the process title, written by the process
+ * @seq:	sequence counter: the writer makes it odd, writes @len,
+ *		@flags and @title, then makes it even again (release).
+ * @len:	length of the title in bytes, its NUL excluded.
+ * @flags:	KSHARE_TITLE_* bits.
+ * @reserved:	zero.
+ * @title:	the title, NUL-terminated, at most title_size - 17 bytes.
+ *
+ * The kernel shows the title in /proc/PID/cmdline, which ps and top read,
+ * while KSHARE_TITLE_SET is set, and the original arguments otherwise. It
+ * trusts nothing written here: it reads the page a bounded number of times,
+ * takes a consistent copy or gives up and shows the arguments, and bounds
+ * the title by @len, by the first NUL and by the page. The title is
+ * inherited across fork() and cleared by exec().
+ */
+struct kshare_title {
+	__u32 seq;
+	__u32 len;
+	__u32 flags;
+	__u32 reserved;
+	char title[];
 };
 
 #endif /* _UAPI_LINUX_KSHARE_H */
