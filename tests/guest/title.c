@@ -1,0 +1,534 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guest tests of the title page: kshare_setproctitle() with no system call,
+ * seen by other processes in /proc/PID/cmdline and by ps, never torn, and a
+ * kernel that survives any bytes a process writes into its own page. Run on
+ * a kernel without kshare, these tests fail.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/auxv.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include <kshare/kshare.h>
+
+#include "ktest.h"
+
+static struct kshare_title *title_page(void)
+{
+	const struct kshare_sys_header *h = (const void *)getauxval(AT_KSHARE);
+
+	if (!h || !(h->features & KSHARE_FEATURE_TITLE))
+		return NULL;
+	return (struct kshare_title *)((char *)h + h->title_offset);
+}
+
+static size_t capacity(void)
+{
+	const struct kshare_sys_header *h = (const void *)getauxval(AT_KSHARE);
+
+	return h->title_size - sizeof(struct kshare_title);
+}
+
+/* /proc/PID/cmdline of @pid into @buf; returns its length. */
+static ssize_t read_cmdline(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n, total = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	while ((size_t)total < size && (n = read(fd, buf + total, size - total)) > 0)
+		total += n;
+	close(fd);
+	return total;
+}
+
+/* A child that sets @title, tells us, and waits to be killed. */
+static pid_t child_with_title(const char *title)
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		if (title)
+			kshare_setproctitle("-%s", title);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	if (read(ready[0], &c, 1) != 1)
+		pid = -1;
+	close(ready[0]);
+	close(ready[1]);
+	return pid;
+}
+
+static void end_child(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* Another process sees exactly @title and its NUL. */
+static int seen_as(pid_t pid, const char *title)
+{
+	static char buf[3 * 4096];
+	ssize_t n = read_cmdline(pid, buf, sizeof(buf));
+
+	KT_EXPECT(n == (ssize_t)strlen(title) + 1, "cmdline has %zd bytes, expected %zu", n,
+		  strlen(title) + 1);
+	KT_EXPECT(memcmp(buf, title, n) == 0, "cmdline '%.60s', expected '%.60s'", buf, title);
+	return KT_PASS;
+}
+
+static int title_is_visible_to_another_process(void)
+{
+	pid_t pid;
+	int r;
+
+	KT_EXPECT(title_page(), "no title page");
+	pid = child_with_title("worker: idle");
+	KT_EXPECT(pid > 0, "child");
+	r = seen_as(pid, "worker: idle");
+	end_child(pid);
+	return r;
+}
+
+static int prefix_and_null_follow_bsd(void)
+{
+	char buf[256], self[64];
+	ssize_t n;
+
+	KT_EXPECT(title_page(), "no title page");
+	kshare_setproctitle("serving %d clients", 3);
+	snprintf(self, sizeof(self), "%s: serving 3 clients", program_invocation_short_name);
+	KT_EXPECT(seen_as(getpid(), self) == KT_PASS, "prefixed title");
+	KT_EXPECT(kshare_getproctitle(buf, sizeof(buf)) == (ssize_t)strlen(self) &&
+		  !strcmp(buf, self), "getproctitle %s", buf);
+	kshare_setproctitle(NULL); /* back to argv */
+	n = read_cmdline(getpid(), buf, sizeof(buf));
+	KT_EXPECT(n > 0 && strstr(buf, "title") != NULL, "argv not restored: %.*s", (int)n, buf);
+	return KT_PASS;
+}
+
+static int title_longer_than_argv(void)
+{
+	char title[2000];
+	pid_t pid;
+	int r;
+
+	memset(title, 'L', sizeof(title) - 1);
+	title[sizeof(title) - 1] = '\0';
+	pid = child_with_title(title);
+	KT_EXPECT(pid > 0, "child");
+	r = seen_as(pid, title);
+	end_child(pid);
+	return r;
+}
+
+static int empty_full_and_truncated_titles(void)
+{
+	size_t cap = capacity();
+	char *title = malloc(cap + 64);
+	pid_t pid;
+	int r;
+
+	KT_EXPECT(title_page() && title, "no title page");
+	pid = child_with_title("");
+	r = seen_as(pid, "");
+	end_child(pid);
+	KT_EXPECT(r == KT_PASS, "empty title");
+
+	memset(title, 'F', cap - 1);	/* capacity minus one: fits exactly */
+	title[cap - 1] = '\0';
+	pid = child_with_title(title);
+	r = seen_as(pid, title);
+	end_child(pid);
+	KT_EXPECT(r == KT_PASS, "title of %zu bytes", cap - 1);
+
+	memset(title, 'T', cap + 10);	/* longer: truncated at capacity */
+	title[cap + 10] = '\0';
+	pid = child_with_title(title);
+	title[cap - 1] = '\0';
+	r = seen_as(pid, title);
+	end_child(pid);
+	KT_EXPECT(r == KT_PASS, "truncation at %zu", cap - 1);
+	free(title);
+	return KT_PASS;
+}
+
+static int utf8_title(void)
+{
+	const char *title = "caf\xc3\xa9 \xe2\x98\x95 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x9a\x80";
+	pid_t pid = child_with_title(title);
+	int r;
+
+	KT_EXPECT(pid > 0, "child");
+	r = seen_as(pid, title);
+	end_child(pid);
+	return r;
+}
+
+static int inherited_by_fork_reset_by_exec(void)
+{
+	pid_t pid;
+	int r;
+
+	kshare_setproctitle("-parent title");
+	pid = fork();
+	if (pid == 0) {
+		char buf[64];
+
+		if (kshare_getproctitle(buf, sizeof(buf)) < 0 || strcmp(buf, "parent title"))
+			_exit(KT_FAIL);
+		pause();
+		_exit(0);
+	}
+	usleep(100000);
+	r = seen_as(pid, "parent title");
+	end_child(pid);
+	KT_EXPECT(r == KT_PASS, "fork child did not inherit the title");
+
+	pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", "title-exec-child", "--pause", (char *)NULL);
+		_exit(KT_FAIL);
+	}
+	usleep(300000);
+	{
+		char buf[64];
+		ssize_t n = read_cmdline(pid, buf, sizeof(buf));
+
+		r = n == 25 && !memcmp(buf, "title-exec-child\0--pause", 25) ? KT_PASS : KT_FAIL;
+		if (r != KT_PASS)
+			kt_diag("after exec: %zd bytes '%.*s'", n, (int)n, buf);
+	}
+	end_child(pid);
+	return r;
+}
+
+/* Several threads set titles at once: each title is seen whole. */
+#define WRITERS 4
+static volatile int writers_stop;
+
+static void *title_writer(void *arg)
+{
+	int id = (int)(intptr_t)arg, i;
+
+	for (i = 0; !writers_stop; i++)
+		kshare_setproctitle("-writer-%d-iteration-%d%s", id, i, i % 2 ? "-long-tail" : "");
+	return NULL;
+}
+
+static int well_formed(const char *buf, ssize_t n)
+{
+	int id, it, len = 0;
+
+	if (n <= 0 || buf[n - 1] != '\0')
+		return 0;
+	if (sscanf(buf, "writer-%d-iteration-%d%n", &id, &it, &len) != 2)
+		return 0;
+	if (id < 0 || id >= WRITERS)
+		return 0;
+	return !strcmp(buf + len, it % 2 ? "-long-tail" : "");
+}
+
+static int concurrent_writers(void)
+{
+	pthread_t t[WRITERS];
+	int i, bad = 0, reads;
+	pid_t pid = getpid();
+
+	kshare_setproctitle("-writer-0-iteration-0");
+	for (i = 0; i < WRITERS; i++)
+		KT_EXPECT(pthread_create(&t[i], NULL, title_writer, (void *)(intptr_t)i) == 0,
+			  "create");
+	for (reads = 0; reads < 5000; reads++) {
+		char buf[256];
+		ssize_t n = read_cmdline(pid, buf, sizeof(buf));
+
+		if (!well_formed(buf, n) && !(n > 0 && strstr(buf, "title")) && bad++ < 3)
+			kt_diag("torn: %zd '%.*s'", n, (int)n, buf);
+	}
+	writers_stop = 1;
+	for (i = 0; i < WRITERS; i++)
+		pthread_join(t[i], NULL);
+	KT_EXPECT(bad == 0, "%d of %d reads torn", bad, reads);
+	return KT_PASS;
+}
+
+/* A reader in another process races a writer 10^5 times. */
+static int reader_races_writer(void)
+{
+	const char *a = "short", *b = "a much longer title than the short one";
+	long reads, torn = 0, seen_a = 0, seen_b = 0, argv_shown = 0;
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0) {
+		for (unsigned i = 0;; i++)
+			kshare_setproctitle("-%s", i % 2 ? b : a);
+	}
+	KT_EXPECT(pid > 0, "fork");
+	usleep(10000);
+	for (reads = 0; reads < 100000; reads++) {
+		char buf[128];
+		ssize_t n = read_cmdline(pid, buf, sizeof(buf));
+
+		if (n == (ssize_t)strlen(a) + 1 && !memcmp(buf, a, n))
+			seen_a++;
+		else if (n == (ssize_t)strlen(b) + 1 && !memcmp(buf, b, n))
+			seen_b++;
+		else if (n > 0 && strstr(buf, "title")) /* our argv */
+			argv_shown++;
+		else if (torn++ < 3)
+			kt_diag("torn: %zd '%.*s'", n, (int)n, buf);
+	}
+	end_child(pid);
+	/*
+	 * A read that finds the writer mid-write on every one of its bounded
+	 * tries shows the arguments instead: allowed, and counted.
+	 */
+	kt_diag("reader: %ld reads: %ld '%s', %ld long title, %ld argv, %ld torn", reads, seen_a,
+		a, seen_b, argv_shown, torn);
+	KT_EXPECT(torn == 0, "%ld reads were torn", torn);
+	KT_EXPECT(seen_a > 0 && seen_b > 0, "never saw both titles");
+	return KT_PASS;
+}
+
+/* ps reads /proc/PID/cmdline: it shows the title. */
+static int busybox_ps_shows_the_title(void)
+{
+	char line[512];
+	int found = 0;
+	pid_t pid = child_with_title("kshare-title-for-ps");
+	FILE *ps;
+
+	KT_EXPECT(pid > 0, "child");
+	ps = popen("ps", "r");
+	KT_EXPECT(ps, "popen ps");
+	while (fgets(line, sizeof(line), ps))
+		if (strstr(line, "kshare-title-for-ps"))
+			found++;
+	pclose(ps);
+	end_child(pid);
+	KT_EXPECT(found == 1, "ps showed the title %d times", found);
+	return KT_PASS;
+}
+
+/* The title is written with no system call: under a filter denying every
+ * system call but the few the test needs, setproctitle still works. */
+static int setproctitle_makes_no_system_call(void)
+{
+	struct sock_filter insns[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_write, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pause, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	};
+	struct sock_fprog prog = { .len = sizeof(insns) / sizeof(insns[0]), .filter = insns };
+	int ready[2];
+	pid_t pid;
+	char c;
+	int r;
+
+	KT_EXPECT(title_page(), "no title page");
+	(void)kshare_getpid(); /* the library has found its pages */
+	KT_EXPECT(pipe(ready) == 0, "pipe");
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+			_exit(1);
+		kshare_setproctitle("-set under seccomp");
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+	}
+	KT_EXPECT(read(ready[0], &c, 1) == 1, "the child died setting its title");
+	r = seen_as(pid, "set under seccomp");
+	end_child(pid);
+	return r;
+}
+
+/*
+ * A hostile writer: garbage straight into the page from several threads
+ * (bogus lengths, no NUL, the counter left odd), while other processes
+ * read /proc/PID/cmdline and run ps. Every read is quick and bounded.
+ */
+static volatile int garbage_stop;
+
+static void *garbage_writer(void *arg)
+{
+	struct kshare_title *t = title_page();
+	unsigned int x = (unsigned int)(intptr_t)arg * 2654435761u + 1;
+	size_t cap = capacity(), i;
+
+	while (!garbage_stop) {
+		x = x * 1103515245u + 12345u;
+		switch (x % 5) {
+		case 0:	/* bogus length, even counter */
+			t->len = x;
+			t->flags = KSHARE_TITLE_SET;
+			t->seq = (x >> 8) & ~1u;
+			break;
+		case 1:	/* no NUL anywhere */
+			memset(t->title, 'G', cap);
+			t->len = cap + (x & 0xff);
+			break;
+		case 2:	/* counter left odd */
+			t->seq |= 1;
+			break;
+		case 3:	/* random bytes */
+			for (i = 0; i < 64; i++)
+				t->title[(x + i * 31) % cap] = (char)(x >> (i % 24));
+			t->flags = x;
+			break;
+		default:
+			t->seq = x;
+			break;
+		}
+	}
+	return NULL;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int garbage_in_the_page(void)
+{
+	long reads = 0, max_len = 0;
+	double worst = 0, end;
+	int ready[2], i;
+	pid_t pid;
+	char c;
+
+	KT_EXPECT(title_page(), "no title page");
+	KT_EXPECT(pipe(ready) == 0, "pipe");
+	pid = fork();
+	if (pid == 0) {
+		pthread_t t[3];
+
+		for (i = 0; i < 3; i++)
+			pthread_create(&t[i], NULL, garbage_writer, (void *)(intptr_t)(i + 1));
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	KT_EXPECT(read(ready[0], &c, 1) == 1, "writer");
+	end = now() + 5;
+	while (now() < end) {
+		static char buf[4 * 4096];
+		double t0 = now(), took;
+		ssize_t n = read_cmdline(pid, buf, sizeof(buf));
+
+		took = now() - t0;
+		if (took > worst)
+			worst = took;
+		if (n > max_len)
+			max_len = n;
+		reads++;
+		if (reads % 500 == 0)
+			KT_EXPECT(system("ps >/dev/null") == 0, "ps failed");
+	}
+	end_child(pid);
+	kt_diag("garbage: %ld reads of /proc/PID/cmdline in 5 s, longest %ld bytes, slowest %.3f ms",
+		reads, max_len, worst * 1e3);
+	KT_EXPECT(max_len <= (long)capacity(), "output of %ld bytes", max_len);
+	KT_EXPECT(worst < 1.0, "a read took %.3f s", worst);
+	return KT_PASS;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Turned off by the sysctl, new processes get no kshare area, and the same
+ * library sets the title the classic way, over argv. This tests the
+ * fallback, on a kernel that has kshare to turn off.
+ */
+static int sysctl_off_falls_back_to_argv(void)
+{
+	const char *sysctl = "/proc/sys/kernel/kshare_enabled";
+	pid_t pid;
+	int r;
+
+	KT_EXPECT(title_page(), "kshare is not on this kernel: nothing to turn off");
+	KT_EXPECT(write_file(sysctl, "0") == 0, "sysctl: %s", strerror(errno));
+	pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", "title-fallback-child-with-long-argv", "--fallback", NULL);
+		_exit(1);
+	}
+	usleep(300000);
+	KT_EXPECT(write_file(sysctl, "1") == 0, "sysctl back on: %s", strerror(errno));
+	r = seen_as(pid, "fallback title");
+	end_child(pid);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct ktest tests[] = {
+		KTEST(title_is_visible_to_another_process),
+		KTEST(prefix_and_null_follow_bsd),
+		KTEST(title_longer_than_argv),
+		KTEST(empty_full_and_truncated_titles),
+		KTEST(utf8_title),
+		KTEST(inherited_by_fork_reset_by_exec),
+		KTEST(concurrent_writers),
+		KTEST(reader_races_writer),
+		KTEST(busybox_ps_shows_the_title),
+		KTEST(setproctitle_makes_no_system_call),
+		KTEST(garbage_in_the_page),
+		KTEST(sysctl_off_falls_back_to_argv),
+	};
+
+	if (argc == 2 && !strcmp(argv[1], "--pause")) {
+		pause();
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--fallback")) {
+		if (getauxval(AT_KSHARE))
+			return 1; /* kshare was meant to be off */
+		kshare_setproctitle("-fallback title");
+		pause();
+		return 0;
+	}
+	return kt_main(tests, sizeof(tests) / sizeof(tests[0]), 120);
+}

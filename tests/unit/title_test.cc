@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+// kshare_setproctitle on a kernel without kshare: the classic argv
+// overwrite, seen by other processes in /proc/PID/cmdline. A fallback test:
+// it says nothing about the title page (tests/guest/title.c does).
+#include "internal.h"
+
+#include <gtest/gtest.h>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <string>
+#include <sys/auxv.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+std::string cmdline_of(pid_t pid)
+{
+	char path[64], buf[8192];
+	std::snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	const int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return "<none>";
+	const ssize_t n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+// Runs @set in a child, then returns what another process sees.
+template <typename Set>
+std::string title_seen_after(Set set)
+{
+	int ready[2];
+	if (pipe(ready) != 0)
+		return "<pipe>";
+	const pid_t pid = fork();
+	if (pid == 0) {
+		set();
+		char c = 'r';
+		if (write(ready[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	char c;
+	const bool ok = read(ready[0], &c, 1) == 1;
+	const std::string seen = ok ? cmdline_of(pid) : "<child died>";
+	kill(pid, SIGKILL);
+	waitpid(pid, nullptr, 0);
+	close(ready[0]);
+	close(ready[1]);
+	return seen;
+}
+
+// /proc/PID/cmdline of an argv-overwritten process: the title, then NULs.
+std::string up_to_nul(const std::string &s)
+{
+	return s.substr(0, s.find('\0'));
+}
+
+class TitleFallback : public testing::Test {
+protected:
+	void SetUp() override
+	{
+		if (getauxval(AT_KSHARE) != 0)
+			GTEST_SKIP() << "this kernel has kshare: fallback tests need one without";
+	}
+};
+
+TEST_F(TitleFallback, BareTitleOverwritesArgv)
+{
+	EXPECT_EQ(up_to_nul(title_seen_after([] { kshare_setproctitle("-worker %d", 7); })),
+		  "worker 7");
+}
+
+TEST_F(TitleFallback, PrefixedWithTheProgramName)
+{
+	const std::string expect = std::string(program_invocation_short_name) + ": idle";
+	EXPECT_EQ(up_to_nul(title_seen_after([] { kshare_setproctitle("idle"); })), expect);
+}
+
+TEST_F(TitleFallback, NullRestoresTheArguments)
+{
+	const std::string original = cmdline_of(getpid());
+	EXPECT_EQ(title_seen_after([] {
+			  kshare_setproctitle("-temporary");
+			  kshare_setproctitle(nullptr);
+		  }).substr(0, original.size()),
+		  original);
+}
+
+TEST_F(TitleFallback, GetproctitleReturnsIt)
+{
+	const std::string seen = title_seen_after([] {
+		kshare_setproctitle("-hello %s", "there");
+		char buf[64];
+		if (kshare_getproctitle(buf, sizeof(buf)) != 11 || std::strcmp(buf, "hello there"))
+			_exit(1);
+		char small[4];
+		if (kshare_getproctitle(small, sizeof(small)) != 11 || std::strcmp(small, "hel"))
+			_exit(1);
+	});
+	EXPECT_EQ(up_to_nul(seen), "hello there");
+}
+
+TEST_F(TitleFallback, EnvironmentSurvivesALongTitle)
+{
+	setenv("KSHARE_TEST_VARIABLE", "still-here", 1);
+	const std::string seen = title_seen_after([] {
+		const std::string long_title(300, 'x');
+		kshare_setproctitle("-%s", long_title.c_str());
+		const char *v = getenv("KSHARE_TEST_VARIABLE");
+		if (!v || std::strcmp(v, "still-here"))
+			_exit(1);
+	});
+	EXPECT_EQ(up_to_nul(seen).substr(0, 10), std::string(10, 'x'));
+}
+
+} // namespace
