@@ -7,7 +7,7 @@ USER_BUILD := $(BUILD)/user
 CMAKE_FLAGS ?=
 
 .PHONY: help deps kernel kernel-off user test-host test-vm test-negative \
-	checkpatch check demo clean test-preload test-install test-sanitizers
+	checkpatch check demo clean test-preload test-install test-sanitizers bench
 
 help:
 	@echo "make demo   - build and boot the kshare kernel, compare getpid inside it"
@@ -78,6 +78,10 @@ test-sanitizers: deps
 
 checkpatch: deps
 	scripts/checkpatch
+
+# kshare-bench on the host and in the guest: results/bench.{json,md,png}.
+bench: user kernel
+	scripts/bench
 
 # Order matters for the reader: the last line is the guest suite's total.
 check: test-host checkpatch test-preload test-install test-sanitizers test-negative test-vm
