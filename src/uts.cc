@@ -95,44 +95,44 @@ int kshare_uname(struct utsname *buf)
 	return static_cast<int>(KSHARE_SYSCALL(uname, buf));
 }
 
-// As glibc's: copy what fits, NUL included if it fits; ENAMETOOLONG if the
-// name and its NUL did not fit.
-int kshare_gethostname(char *name, size_t len)
+// One name from the page, or from uname(2); copy what fits of it, its NUL
+// included if it fits, as glibc does. Return the name's length with its NUL,
+// or 0 if uname(2) failed.
+static std::size_t copy_name(std::size_t field, char *name, size_t len)
 {
-	char node[KSHARE_UTS_LEN];
+	char buf[KSHARE_UTS_LEN];
 	utsname u;
 
-	if (!read_name(offsetof(kshare_uts, nodename), node)) {
+	if (!read_name(field, buf)) {
 		if (KSHARE_SYSCALL(uname, &u) < 0)
-			return -1;
-		std::memcpy(node, u.nodename, sizeof(node));
+			return 0;
+		std::memcpy(buf, reinterpret_cast<const char *>(&u) + field - names_offset,
+			    sizeof(buf));
 	}
-	node[KSHARE_UTS_LEN - 1] = '\0';
-	const std::size_t node_len = std::strlen(node) + 1;
-	std::memcpy(name, node, len < node_len ? len : node_len);
-	if (node_len > len) {
+	buf[KSHARE_UTS_LEN - 1] = '\0';
+	const std::size_t size = std::strlen(buf) + 1;
+	std::memcpy(name, buf, len < size ? len : size);
+	return size;
+}
+
+// As glibc's: ENAMETOOLONG if the name and its NUL did not fit.
+int kshare_gethostname(char *name, size_t len)
+{
+	const std::size_t size = copy_name(offsetof(kshare_uts, nodename), name, len);
+
+	if (!size)
+		return -1;
+	if (size > len) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
 	return 0;
 }
 
-// As glibc's on Linux: copy what fits, NUL included if it fits; never fails
-// for a short buffer.
+// As glibc's on Linux: never fails for a short buffer.
 int kshare_getdomainname(char *name, size_t len)
 {
-	char domain[KSHARE_UTS_LEN];
-	utsname u;
-
-	if (!read_name(offsetof(kshare_uts, domainname), domain)) {
-		if (KSHARE_SYSCALL(uname, &u) < 0)
-			return -1;
-		std::memcpy(domain, u.domainname, sizeof(domain));
-	}
-	domain[KSHARE_UTS_LEN - 1] = '\0';
-	const std::size_t domain_len = std::strlen(domain) + 1;
-	std::memcpy(name, domain, len < domain_len ? len : domain_len);
-	return 0;
+	return copy_name(offsetof(kshare_uts, domainname), name, len) ? 0 : -1;
 }
 
 int kshare_get_nprocs(void)

@@ -106,17 +106,6 @@ static int pid_in_parent(void)
 	return check_self();
 }
 
-/* Run @fn in a fork child and pass its verdict on. */
-static int in_child(int (*fn)(void))
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(fn());
-	KT_EXPECT(pid > 0, "fork: %s", strerror(errno));
-	return kt_wait(pid, "child");
-}
-
 static pid_t test_parent;
 
 static int child_sees_itself(void)
@@ -130,20 +119,20 @@ static int pid_in_fork_child(void)
 	/* Fault the parent's page in first: the child must not inherit it. */
 	KT_EXPECT(check_self() == KT_PASS, "parent");
 	test_parent = sys_getpid();
-	return in_child(child_sees_itself);
+	return kt_in_child(child_sees_itself);
 }
 
 static int grandchild_sees_itself(void)
 {
 	KT_EXPECT(check_self() == KT_PASS, "child");
 	test_parent = sys_getpid();
-	return in_child(child_sees_itself);
+	return kt_in_child(child_sees_itself);
 }
 
 static int pid_in_grandchild(void)
 {
 	KT_EXPECT(check_self() == KT_PASS, "parent");
-	return in_child(grandchild_sees_itself);
+	return kt_in_child(grandchild_sees_itself);
 }
 
 static const char *self_exe = "/proc/self/exe";
@@ -281,7 +270,7 @@ static int no_leak_over_fork_exit(void)
 	KT_EXPECT(proc_pages() == before + 1, "%ld pages after touching ours", proc_pages());
 	before++;
 	for (i = 0; i < n; i++)
-		KT_EXPECT(in_child(child_touch_and_exit) == KT_PASS, "cycle %d", i);
+		KT_EXPECT(kt_in_child(child_touch_and_exit) == KT_PASS, "cycle %d", i);
 	after = proc_pages();
 	kt_diag("kshare process pages: %ld before %d fork/exit cycles, %ld after", before, n, after);
 	KT_EXPECT(after - before <= slack, "%ld pages leaked", after - before);

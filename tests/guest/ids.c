@@ -84,16 +84,6 @@ static int check_ids(uint32_t must)
 	return KT_PASS;
 }
 
-static int in_child(int (*fn)(void))
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(fn());
-	KT_EXPECT(pid > 0, "fork: %s", strerror(errno));
-	return kt_wait(pid, "child");
-}
-
 static pid_t parent_pid;
 
 static int child_checks(void)
@@ -107,14 +97,14 @@ static int grandchild_checks(void)
 {
 	KT_EXPECT(child_checks() == KT_PASS, "child");
 	parent_pid = sys0(SYS_getpid);
-	return in_child(child_checks);
+	return kt_in_child(child_checks);
 }
 
 static int ids_in_fork_child_and_grandchild(void)
 {
 	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "parent");
 	parent_pid = sys0(SYS_getpid);
-	return in_child(grandchild_checks);
+	return kt_in_child(grandchild_checks);
 }
 
 /* vfork(): the child shares the page and must not get the parent's ids. */
@@ -346,7 +336,7 @@ static int child_execs_from_a_thread(void)
 
 static int ids_after_exec_from_non_leader_thread(void)
 {
-	return in_child(child_execs_from_a_thread);
+	return kt_in_child(child_execs_from_a_thread);
 }
 
 /*
@@ -459,12 +449,12 @@ static int setsid_child(void)
 	KT_EXPECT(setpgid(0, 0) == 0, "setpgid: %s", strerror(errno));
 	KT_EXPECT(kshare_getpgrp() == kshare_getpid(), "pgid %d", kshare_getpgrp());
 	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "after setpgid");
-	return in_child(setsid_grandchild);
+	return kt_in_child(setsid_grandchild);
 }
 
 static int pgid_and_sid_after_setpgid_and_setsid(void)
 {
-	return in_child(setsid_child);
+	return kt_in_child(setsid_child);
 }
 
 /* setpgid() by the parent on its child: the child's page follows. */
@@ -567,19 +557,6 @@ static int creds_after_raw_setuid_on_one_thread(void)
 	return KT_PASS;
 }
 
-/* User namespaces: ids as the namespace maps them, overflow id if unmapped. */
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n = -1;
-
-	if (fd >= 0) {
-		n = write(fd, text, strlen(text));
-		close(fd);
-	}
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
 static int userns_child(int ready_fd, int go_fd)
 {
 	uid_t r, e, s;
@@ -616,9 +593,9 @@ static int ids_in_user_namespace(void)
 	KT_EXPECT(pid > 0, "fork");
 	KT_EXPECT(read(ready[0], &c, 1) == 1, "child not ready");
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
-	KT_EXPECT(write_file(path, "5 0 1\n") == 0, "uid_map: %s", strerror(errno));
+	KT_EXPECT(kt_write_file(path, "5 0 1\n") == 0, "uid_map: %s", strerror(errno));
 	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
-	KT_EXPECT(write_file(path, "7 0 1\n") == 0, "gid_map: %s", strerror(errno));
+	KT_EXPECT(kt_write_file(path, "7 0 1\n") == 0, "gid_map: %s", strerror(errno));
 	KT_EXPECT(write(go[1], "g", 1) == 1, "go");
 	return kt_wait(pid, "userns child");
 }

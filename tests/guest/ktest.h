@@ -9,6 +9,7 @@
 #define KSHARE_KTEST_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,29 @@ static inline int kt_wait(pid_t pid, const char *what)
 		return KT_FAIL;
 	}
 	return WEXITSTATUS(status);
+}
+
+/* Run @fn in a fork child and pass its verdict on. */
+static inline int kt_in_child(int (*fn)(void))
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(fn());
+	KT_EXPECT(pid > 0, "fork: %s", strerror(errno));
+	return kt_wait(pid, "child");
+}
+
+/* Write @text to @path (sysfs, procfs); 0 or -1 with errno. */
+static inline int kt_write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok ? 0 : -1;
 }
 
 static inline int kt_main(const struct ktest *tests, size_t n, unsigned int timeout)

@@ -477,17 +477,6 @@ static int garbage_in_the_page(void)
 	return KT_PASS;
 }
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 /*
  * Turned off by the sysctl, new processes get no kshare area, and the same
  * library sets the title the classic way, over argv. This tests the
@@ -500,14 +489,14 @@ static int sysctl_off_falls_back_to_argv(void)
 	int r;
 
 	KT_EXPECT(title_page(), "kshare is not on this kernel: nothing to turn off");
-	KT_EXPECT(write_file(sysctl, "0") == 0, "sysctl: %s", strerror(errno));
+	KT_EXPECT(kt_write_file(sysctl, "0") == 0, "sysctl: %s", strerror(errno));
 	pid = fork();
 	if (pid == 0) {
 		execl("/proc/self/exe", "title-fallback-child-with-long-argv", "--fallback", NULL);
 		_exit(1);
 	}
 	usleep(300000);
-	KT_EXPECT(write_file(sysctl, "1") == 0, "sysctl back on: %s", strerror(errno));
+	KT_EXPECT(kt_write_file(sysctl, "1") == 0, "sysctl back on: %s", strerror(errno));
 	{
 		/* argv overwritten in place: the title, then NULs to argv's end */
 		char buf[256];

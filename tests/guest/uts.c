@@ -247,17 +247,6 @@ static int personalities_that_alter_uname_fall_back(void)
 	return check_uts(1);
 }
 
-static int write_sys(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 static int nprocs_follows_cpu_hotplug(void)
 {
 	const char *cpu1 = "/sys/devices/system/cpu/cpu1/online";
@@ -266,13 +255,13 @@ static int nprocs_follows_cpu_hotplug(void)
 
 	KT_EXPECT(before >= 2, "need 2 CPUs, have %d", before);
 	KT_EXPECT(kshare_get_nprocs() == before, "before: %d", kshare_get_nprocs());
-	KT_EXPECT(write_sys(cpu1, "0") == 0, "offline cpu1: %s", strerror(errno));
+	KT_EXPECT(kt_write_file(cpu1, "0") == 0, "offline cpu1: %s", strerror(errno));
 	r = check_uts(1);
 	KT_EXPECT(kshare_get_nprocs() == before - 1 &&
 		  uts_record()->nr_cpus_online == (uint32_t)before - 1,
 		  "offline: %d, page %u", kshare_get_nprocs(), uts_record()->nr_cpus_online);
 	KT_EXPECT(kshare_uts_generation() != gen, "generation did not move");
-	KT_EXPECT(write_sys(cpu1, "1") == 0, "online cpu1: %s", strerror(errno));
+	KT_EXPECT(kt_write_file(cpu1, "1") == 0, "online cpu1: %s", strerror(errno));
 	KT_EXPECT(kshare_get_nprocs() == before && uts_record()->nr_cpus_online == (uint32_t)before,
 		  "online again: %d", kshare_get_nprocs());
 	KT_EXPECT(r == KT_PASS, "while offline");
