@@ -97,6 +97,17 @@ public:
 				      : "short read of the area in " + path_);
 	}
 
+	// As read(), but a region this process may not read is no failure.
+	bool try_read(std::uintptr_t addr, void *out, std::size_t len) const
+	{
+		if (fd_ < 0) {
+			read(addr, out, len);
+			return true;
+		}
+		return ::pread(fd_, out, len, static_cast<off_t>(addr)) ==
+		       static_cast<ssize_t>(len);
+	}
+
 private:
 	std::optional<pid_t> pid_;
 	std::string path_;
@@ -188,6 +199,32 @@ void field(const char *name, std::uint64_t value, const char *note = "")
 void hex_field(const char *name, std::uint64_t value, const std::string &note)
 {
 	std::printf("  %-13s %#-12" PRIx64 " %s\n", name, value, note.c_str());
+}
+
+// The title page: the process's own words, not the kernel's. Another
+// process cannot read it (the mapping is VM_IO, out of ptrace's reach).
+void dump_title(const memory &mem, std::uintptr_t area, const kshare_sys_header &h)
+{
+	if (!(h.features & KSHARE_FEATURE_TITLE) || h.title_size <= sizeof(kshare_title)) {
+		std::printf("title page: none (this kernel does not offer one)\n");
+		return;
+	}
+	const std::uintptr_t ta = area + h.title_offset;
+	kshare_title t{};
+	char text[128] = "";
+	std::printf("title page at %#" PRIxPTR " (offset %u)\n", ta, h.title_offset);
+	if (!mem.try_read(ta, &t, sizeof(t))) {
+		std::printf("  (not readable from this process)\n");
+		return;
+	}
+	if (!mem.try_read(ta + sizeof(t), text, sizeof(text) - 1))
+		text[0] = '\0';
+	text[sizeof(text) - 1] = '\0';
+	field("seq", t.seq, t.seq & 1 ? "(odd: being written)" : "");
+	field("len", t.len);
+	hex_field("flags", t.flags, bit_names(t.flags, { { KSHARE_TITLE_SET, "set" } }));
+	std::printf("  %-13s \"%.*s\"%s\n", "title", static_cast<int>(std::min<std::uint32_t>(t.len, 120)),
+		    text, t.len > 120 ? "..." : "");
 }
 
 // The UTS record of the system page, under its own sequence counter.
@@ -284,13 +321,16 @@ int run(const source &src)
 					  { KSHARE_FEATURE_PROC_CREDS, "creds" },
 					  { KSHARE_FEATURE_PROC_TID_CACHE, "tid_cache" },
 					  { KSHARE_FEATURE_UTS, "uts" },
-					  { KSHARE_FEATURE_NPROCS, "nprocs" } }));
+					  { KSHARE_FEATURE_NPROCS, "nprocs" },
+					  { KSHARE_FEATURE_TITLE, "title" } }));
 	field("proc_offset", h.proc_offset);
 	std::snprintf(note, sizeof(note), "(this tool knows %zu bytes)", sizeof(kshare_proc_page));
 	field("proc_size", h.proc_size, note);
 	field("uts_offset", h.uts_offset);
 	std::snprintf(note, sizeof(note), "(this tool knows %zu bytes)", sizeof(kshare_uts));
 	field("uts_size", h.uts_size, note);
+	field("title_offset", h.title_offset);
+	field("title_size", h.title_size);
 	if (h.proc_size < offsetof(kshare_proc_page, fsgid) + sizeof(std::uint32_t) ||
 	    h.proc_offset > h.map_size || h.proc_size > h.map_size - h.proc_offset) {
 		std::printf("process page: outside the area or shorter than this tool reads\n");
@@ -355,6 +395,7 @@ int run(const source &src)
 		std::printf("  (%zu more bytes of process page: newer than this tool)\n",
 			    h.proc_size - sizeof(p));
 	dump_uts(mem, area, h);
+	dump_title(mem, area, h);
 	if (mismatches)
 		std::printf("%d value(s) the page vouches for differ from /proc "
 			    "(expected only if they changed while we read)\n", mismatches);

@@ -152,7 +152,8 @@ static int kshare_dump_self(void)
 	KT_EXPECT(check_header(&d) == KT_PASS, "header");
 	EXPECT_FIELD(&d, "valid", KSHARE_PROC_VALID_PID | KSHARE_PROC_VALID_PPID |
 				 KSHARE_PROC_VALID_PGID | KSHARE_PROC_VALID_SID |
-				 KSHARE_PROC_VALID_CREDS | KSHARE_PROC_VALID_TID_CACHE);
+				 KSHARE_PROC_VALID_CREDS | KSHARE_PROC_VALID_TID_CACHE |
+				 KSHARE_PROC_VALID_UTS);
 	EXPECT_FIELD(&d, "pid", child);
 	EXPECT_FIELD(&d, "ppid", getpid());
 	EXPECT_FIELD(&d, "pgid", getpgrp());

@@ -32,7 +32,7 @@ static int deny_ids(void)
 	static const int nrs[] = {
 		SYS_getpid, SYS_getppid, SYS_gettid, SYS_getuid, SYS_geteuid,
 		SYS_getgid, SYS_getegid, SYS_getresuid, SYS_getresgid,
-		SYS_getpgid, SYS_getsid, SYS_getpgrp,
+		SYS_getpgid, SYS_getsid, SYS_getpgrp, SYS_uname,
 	};
 	struct sock_filter insns[2 + 2 * sizeof(nrs) / sizeof(nrs[0])];
 	struct sock_fprog prog = { .filter = insns };

@@ -103,6 +103,30 @@ t id_fails_under_seccomp_without_shim id_seccomp_libc
 t kshare_id_under_seccomp_with_shim id_seccomp_shim
 t_done debian-id
 
+# ---- coreutils uname and nproc, and hostname: the same output with and
+# without the shim; under a filter that makes uname(2) fail, only the shim
+# still answers.
+echo "# ---- debian-uts"
+same() {
+	a=$("$@") || return 1
+	b=$(LD_PRELOAD=$SHIM "$@") || return 1
+	expect_eq "$*" "$b" "$a"
+}
+fails_denied() { ! $DYN/exec-as --deny-ids -- "$@"; }
+works_denied_with_shim() {
+	want=$("$@") || return 1
+	a=$(LD_PRELOAD=$SHIM $DYN/exec-as --deny-ids -- "$@") || return 1
+	expect_eq "$* under seccomp with the shim" "$a" "$want"
+}
+t uname_same_with_and_without_shim same /usr/bin/uname -a
+t hostname_same_with_and_without_shim same /usr/bin/hostname
+t nproc_same_with_and_without_shim same /usr/bin/nproc
+t uname_fails_under_seccomp_without_shim fails_denied /usr/bin/uname -a
+t hostname_fails_under_seccomp_without_shim fails_denied /usr/bin/hostname
+t kshare_uname_under_seccomp_with_shim works_denied_with_shim /usr/bin/uname -a
+t kshare_hostname_under_seccomp_with_shim works_denied_with_shim /usr/bin/hostname
+t_done debian-uts
+
 # ---- python3: each id from os.* against /proc/self of the same process.
 echo "# ---- debian-python3"
 PY="/usr/bin/python3 -S -I /kshare/ids.py"
