@@ -137,6 +137,7 @@ static int title_longer_than_argv(void)
 	pid_t pid;
 	int r;
 
+	KT_EXPECT(title_page(), "no title page");
 	memset(title, 'L', sizeof(title) - 1);
 	title[sizeof(title) - 1] = '\0';
 	pid = child_with_title(title);
@@ -183,6 +184,7 @@ static int utf8_title(void)
 	pid_t pid = child_with_title(title);
 	int r;
 
+	KT_EXPECT(title_page(), "no title page");
 	KT_EXPECT(pid > 0, "child");
 	r = seen_as(pid, title);
 	end_child(pid);
@@ -194,6 +196,7 @@ static int inherited_by_fork_reset_by_exec(void)
 	pid_t pid;
 	int r;
 
+	KT_EXPECT(title_page(), "no title page");
 	kshare_setproctitle("-parent title");
 	pid = fork();
 	if (pid == 0) {
@@ -259,6 +262,7 @@ static int concurrent_writers(void)
 	int i, bad = 0, reads;
 	pid_t pid = getpid();
 
+	KT_EXPECT(title_page(), "no title page");
 	kshare_setproctitle("-writer-0-iteration-0");
 	for (i = 0; i < WRITERS; i++)
 		KT_EXPECT(pthread_create(&t[i], NULL, title_writer, (void *)(intptr_t)i) == 0,
@@ -284,6 +288,7 @@ static int reader_races_writer(void)
 	long reads, torn = 0, seen_a = 0, seen_b = 0, argv_shown = 0;
 	pid_t pid;
 
+	KT_EXPECT(title_page(), "no title page");
 	pid = fork();
 	if (pid == 0) {
 		for (unsigned i = 0;; i++)
@@ -324,6 +329,7 @@ static int busybox_ps_and_pidof_see_the_title(void)
 	pid_t pid = child_with_title("kshare-title-for-ps");
 	FILE *ps;
 
+	KT_EXPECT(title_page(), "no title page");
 	KT_EXPECT(pid > 0, "child");
 	ps = popen("ps", "r");
 	KT_EXPECT(ps, "popen ps");
