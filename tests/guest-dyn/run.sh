@@ -127,6 +127,23 @@ t kshare_uname_under_seccomp_with_shim works_denied_with_shim /usr/bin/uname -a
 t kshare_hostname_under_seccomp_with_shim works_denied_with_shim /usr/bin/hostname
 t_done debian-uts
 
+# ---- procps ps and pgrep (Debian's, dynamically linked) see a title set
+# through the title page.
+echo "# ---- debian-procps"
+procps_title() {
+	/kshare/title-setter --set kshare-procps-title &
+	pid=$!
+	sleep 1
+	out=$(/usr/bin/ps -o pid=,args= -p $pid)
+	found=$(/usr/bin/pgrep -f 'kshare-procps-titl[e]')
+	kill $pid
+	echo "ps: $out; pgrep: $found"
+	expect_eq "ps" "$(echo $out)" "$pid kshare-procps-title" &&
+	expect_eq "pgrep" "$found" "$pid"
+}
+t kshare_procps_ps_and_pgrep_show_the_title procps_title
+t_done debian-procps
+
 # ---- python3: each id from os.* against /proc/self of the same process.
 echo "# ---- debian-python3"
 PY="/usr/bin/python3 -S -I /kshare/ids.py"

@@ -533,6 +533,14 @@ int main(int argc, char **argv)
 		KTEST(sysctl_off_falls_back_to_argv),
 	};
 
+	if (argc == 3 && !strcmp(argv[1], "--set")) {
+		/* for other tools' tests (procps in tests/guest-dyn): the page */
+		if (!title_page())
+			return 1;
+		kshare_setproctitle("-%s", argv[2]);
+		pause();
+		return 0;
+	}
 	if (argc == 2 && !strcmp(argv[1], "--pause")) {
 		pause();
 		return 0;
