@@ -7,7 +7,8 @@ USER_BUILD := $(BUILD)/user
 CMAKE_FLAGS ?=
 
 .PHONY: help deps kernel kernel-off user test-host test-vm test-negative \
-	checkpatch check demo clean test-preload test-install test-sanitizers bench
+	checkpatch check demo clean test-preload test-install test-sanitizers bench \
+	kernel-debug test-debug
 
 help:
 	@echo "make demo   - build and boot the kshare kernel, compare getpid inside it"
@@ -37,6 +38,14 @@ test-vm: user kernel
 
 test-negative: user kernel-off
 	scripts/vm-test --kernel off --expect-fail
+
+# The guest suite on a kernel with KASAN, lockdep, DEBUG_VM and
+# DEBUG_ATOMIC_SLEEP (kernel/debug.config): any splat fails it.
+kernel-debug: deps
+	scripts/kernel-build debug
+
+test-debug: user kernel-debug
+	scripts/vm-test --kernel debug
 
 # The LD_PRELOAD shim with Debian's programs and kshare-dump in the VM, then
 # the same on the kernel without kshare, where only the kshare_* tests fail.
