@@ -93,7 +93,7 @@ bench: user kernel
 	scripts/bench
 
 # Order matters for the reader: the last line is the guest suite's total.
-check: test-host checkpatch test-preload test-install test-sanitizers test-negative test-vm
+check: test-host checkpatch test-preload test-install test-sanitizers test-debug test-negative test-vm
 
 demo: user kernel
 	scripts/vm-run --kernel kshare --quiet \
