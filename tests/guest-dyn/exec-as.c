@@ -20,6 +20,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+
+#include "../guest/deny.h"
 #include <unistd.h>
 
 static int parse3(const char *s, unsigned int v[3])
@@ -34,21 +36,8 @@ static int deny_ids(void)
 		SYS_getgid, SYS_getegid, SYS_getresuid, SYS_getresgid,
 		SYS_getpgid, SYS_getsid, SYS_getpgrp, SYS_uname,
 	};
-	struct sock_filter insns[2 + 2 * sizeof(nrs) / sizeof(nrs[0])];
-	struct sock_fprog prog = { .filter = insns };
-	size_t n = 0, i;
 
-	insns[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-						  offsetof(struct seccomp_data, nr));
-	for (i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
-		insns[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nrs[i], 0, 1);
-		insns[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
-	}
-	insns[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	prog.len = n;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return -1;
-	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) ? -1 : 0;
+	return kt_deny_syscalls(nrs, sizeof(nrs) / sizeof(nrs[0]));
 }
 
 int main(int argc, char **argv)

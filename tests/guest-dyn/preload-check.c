@@ -29,6 +29,7 @@
 
 #include <kshare/uapi.h>
 
+#include "../guest/deny.h"
 #include "../guest/ktest.h"
 
 #ifndef AT_KSHARE
@@ -258,20 +259,8 @@ static int deny_id_syscalls(void)
 		SYS_getgid, SYS_getegid, SYS_getresuid, SYS_getresgid,
 		SYS_getpgid, SYS_getsid, SYS_getpgrp,
 	};
-	struct sock_filter insns[2 + 2 * sizeof(nrs) / sizeof(nrs[0])];
-	struct sock_fprog prog = { .filter = insns };
-	size_t n = 0, i;
 
-	insns[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-						  offsetof(struct seccomp_data, nr));
-	for (i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
-		insns[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nrs[i], 0, 1);
-		insns[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
-	}
-	insns[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	prog.len = n;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+	if (kt_deny_syscalls(nrs, sizeof(nrs) / sizeof(nrs[0])))
 		return -1;
 	return sys0(SYS_getpid) == -1 && errno == EPERM ? 0 : -1;
 }

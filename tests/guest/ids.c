@@ -24,6 +24,7 @@
 
 #include <kshare/kshare.h>
 
+#include "deny.h"
 #include "ktest.h"
 
 #define PROC_BITS (KSHARE_PROC_VALID_PID | KSHARE_PROC_VALID_PPID | \
@@ -647,25 +648,12 @@ static int values_come_from_the_page_under_seccomp(void)
 		SYS_getpgrp,
 #endif
 	};
-	struct sock_filter insns[2 + 2 * sizeof(nrs) / sizeof(nrs[0]) + 1];
-	struct sock_fprog prog = { .filter = insns };
 	pid_t pid = sys0(SYS_getpid), ppid = sys0(SYS_getppid), tid = sys0(SYS_gettid);
 	pid_t pgid = syscall(SYS_getpgid, 0), sid = syscall(SYS_getsid, 0);
 	uid_t uid = sys0(SYS_getuid), gid = sys0(SYS_getgid), r, e, s;
-	size_t n = 0, i;
 
 	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "before"); /* tid cached too */
-	insns[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-						  offsetof(struct seccomp_data, nr));
-	for (i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
-		insns[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nrs[i], 0, 1);
-		insns[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-							  SECCOMP_RET_ERRNO | EPERM);
-	}
-	insns[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	prog.len = n;
-	KT_EXPECT(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, "no_new_privs");
-	KT_EXPECT(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0,
+	KT_EXPECT(kt_deny_syscalls(nrs, sizeof(nrs) / sizeof(nrs[0])) == 0,
 		  "seccomp: %s", strerror(errno));
 	KT_EXPECT(sys0(SYS_getpid) == -1 && errno == EPERM, "the filter lets getpid through");
 

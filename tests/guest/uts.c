@@ -22,6 +22,7 @@
 
 #include <kshare/kshare.h>
 
+#include "deny.h"
 #include "ktest.h"
 
 static const struct kshare_sys_header *header(void)
@@ -302,21 +303,14 @@ static int short_buffers_behave_as_glibc(void)
 /* The names really come from the page: uname(2) fails under seccomp. */
 static int names_come_from_the_page_under_seccomp(void)
 {
-	struct sock_filter insns[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_uname, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { .len = 4, .filter = insns };
+	static const int nrs[] = { SYS_uname };
 	struct utsname before, k;
 	char host[KSHARE_UTS_LEN];
 	int nprocs = get_nprocs();
 
 	KT_EXPECT(check_uts(1) == KT_PASS, "before");
 	KT_EXPECT(sys_uname(&before) == 0, "uname");
-	KT_EXPECT(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, "no_new_privs");
-	KT_EXPECT(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0, "seccomp");
+	KT_EXPECT(kt_deny_syscalls(nrs, 1) == 0, "seccomp: %s", strerror(errno));
 	KT_EXPECT(sys_uname(&k) == -1 && errno == EPERM, "the filter lets uname through");
 	KT_EXPECT(kshare_uname(&k) == 0 && !memcmp(&k, &before, sizeof(k)), "kshare_uname");
 	KT_EXPECT(kshare_gethostname(host, sizeof(host)) == 0 && !strcmp(host, before.nodename),
