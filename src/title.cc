@@ -171,12 +171,22 @@ void kshare_setproctitle(const char *fmt, ...)
 
 	if (fmt) {
 		const bool bare = fmt[0] == '-';
+		const char *body = bare ? fmt + 1 : fmt;
 		va_list ap;
 
 		if (!bare)
 			n = std::snprintf(buf, sizeof(buf), "%s: ", program_invocation_short_name);
 		va_start(ap, fmt);
-		std::vsnprintf(buf + n, sizeof(buf) - n, bare ? fmt + 1 : fmt, ap);
+		if (std::strcmp(body, "%s") == 0) {
+			// The common "-%s" and "%s": a copy, not a trip through printf.
+			const char *arg = va_arg(ap, const char *);
+			const std::size_t len = std::min(std::strlen(arg ? arg : "(null)"),
+							 sizeof(buf) - n - 1);
+			std::memcpy(buf + n, arg ? arg : "(null)", len);
+			buf[n + len] = '\0';
+		} else {
+			std::vsnprintf(buf + n, sizeof(buf) - n, body, ap);
+		}
 		va_end(ap);
 	}
 
