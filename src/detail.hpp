@@ -5,11 +5,27 @@
 
 #include <kshare/kshare.h>
 
+#include <cstddef>
+
 namespace kshare::detail {
 
 // The UTS record of the system page (looked up on first use), or a record
 // of zeroes whose validity bits send callers to the system calls.
 const kshare_uts *uts_record();
+
+// The title record (looked up on first use) and its capacity in bytes, the
+// NUL included; nullptr if there is none this library can write.
+kshare_title *title_record(std::size_t *capacity);
+
+// The title page is about to be given up: show its title through argv
+// instead, and take it off the page so that the kernel shows argv.
+void carry_title_over(kshare_title *t, std::size_t capacity);
+
+// Stop reading the area, for good (kshare_detach()).
+void detach();
+
+// Does [@addr, @addr + @len) touch the area the library reads?
+bool covers_area(const void *addr, std::size_t len);
 
 } // namespace kshare::detail
 

@@ -7,10 +7,12 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdarg>
 #include <cstddef>
 #include <cstdint>
 
 #include <sys/auxv.h>
+#include <sys/mman.h>
 
 namespace kshare::detail {
 namespace {
@@ -26,6 +28,14 @@ constinit std::atomic<const kshare_uts *> uts{&empty_uts};
 // (the pages' contents are the kernel's, not ours, to publish).
 constinit std::atomic<const kshare_sys_header *> header{nullptr};
 constinit std::atomic<bool> looked{false};
+// Set for good by kshare_detach(): the area is, or is about to be, gone.
+constinit std::atomic<bool> detached{false};
+// The title record, or nullptr; and the addresses the area spans, the title
+// page included, for kshare_munmap() and its siblings to compare against.
+constinit std::atomic<kshare_title *> title{nullptr};
+constinit std::atomic<std::size_t> title_cap{0};
+constinit std::atomic<std::uintptr_t> area_begin{0};
+constinit std::atomic<std::uintptr_t> area_end{0};
 
 constexpr std::size_t end_of_proc_size =
 	offsetof(kshare_sys_header, proc_size) + sizeof(kshare_sys_header::proc_size);
@@ -33,6 +43,8 @@ constexpr std::size_t end_of_pid =
 	offsetof(kshare_proc_page, pid) + sizeof(kshare_proc_page::pid);
 constexpr std::size_t end_of_uts_size =
 	offsetof(kshare_sys_header, uts_size) + sizeof(kshare_sys_header::uts_size);
+constexpr std::size_t end_of_title_size =
+	offsetof(kshare_sys_header, title_size) + sizeof(kshare_sys_header::title_size);
 
 // The UTS record, if this kernel has one this library can read.
 const kshare_uts *uts_of(const kshare_sys_header *h)
@@ -44,6 +56,16 @@ const kshare_uts *uts_of(const kshare_sys_header *h)
 		return &empty_uts;
 	return reinterpret_cast<const kshare_uts *>(reinterpret_cast<const char *>(h) +
 						    h->uts_offset);
+}
+
+// The title record, if this kernel has one this library can write.
+kshare_title *title_of(const kshare_sys_header *h)
+{
+	if (!h || h->header_size < end_of_title_size || !(h->features & KSHARE_FEATURE_TITLE) ||
+	    h->title_size <= sizeof(kshare_title) || h->title_offset < h->map_size)
+		return nullptr;
+	return reinterpret_cast<kshare_title *>(
+		const_cast<char *>(reinterpret_cast<const char *>(h)) + h->title_offset);
 }
 
 // Everything the fast paths rely on, checked once: a kernel with another ABI
@@ -60,15 +82,38 @@ bool acceptable(const kshare_sys_header *h)
 	       h->proc_size <= h->map_size - h->proc_offset;
 }
 
-void use(const kshare_sys_header *h)
+void publish(const kshare_sys_header *h)
 {
 	const auto *proc = h ? reinterpret_cast<const kshare_proc_page *>(
 				       reinterpret_cast<const char *>(h) + h->proc_offset)
 			     : &empty_proc_page;
+	kshare_title *t = title_of(h);
+	const auto begin = reinterpret_cast<std::uintptr_t>(h);
+
 	header.store(h, std::memory_order_relaxed);
 	uts.store(uts_of(h), std::memory_order_relaxed);
+	title.store(t, std::memory_order_relaxed);
+	title_cap.store(t ? h->title_size - sizeof(kshare_title) : 0, std::memory_order_relaxed);
+	area_begin.store(begin, std::memory_order_relaxed);
+	area_end.store(!h ? 0 : t ? begin + h->title_offset + h->title_size : begin + h->map_size,
+		       std::memory_order_relaxed);
 	__atomic_store_n(&kshare__proc, proc, __ATOMIC_RELAXED);
 	looked.store(true, std::memory_order_release);
+}
+
+// Publish @h, unless kshare_detach() ran meanwhile. A first look-up racing
+// with a detach must not bring the area back: either this fence comes first
+// in the single total order, and detach()'s null stores come later in every
+// variable's modification order, or it comes second, and this load sees
+// detached. Pairs with the fence in detach().
+void use(const kshare_sys_header *h)
+{
+	publish(h);
+	if (h) {
+		std::atomic_thread_fence(std::memory_order_seq_cst);
+		if (detached.load(std::memory_order_relaxed))
+			publish(nullptr);
+	}
 }
 
 const kshare_sys_header *lookup()
@@ -92,6 +137,37 @@ const kshare_uts *uts_record()
 	return uts.load(std::memory_order_relaxed);
 }
 
+kshare_title *title_record(std::size_t *capacity)
+{
+	lookup();
+	*capacity = title_cap.load(std::memory_order_relaxed);
+	return title.load(std::memory_order_relaxed);
+}
+
+void detach()
+{
+	lookup();
+	if (kshare_title *t = title.load(std::memory_order_relaxed))
+		carry_title_over(t, title_cap.load(std::memory_order_relaxed));
+	detached.store(true, std::memory_order_relaxed);
+	// Pairs with the fence in use().
+	std::atomic_thread_fence(std::memory_order_seq_cst);
+	publish(nullptr);
+}
+
+bool covers_area(const void *addr, std::size_t len)
+{
+	if (!lookup())
+		return false;
+	const auto begin = reinterpret_cast<std::uintptr_t>(addr);
+	// The kernel works on whole pages: so does the comparison.
+	const std::uintptr_t page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+	const std::uintptr_t first = begin & ~(page - 1);
+	const std::uintptr_t last = len > UINTPTR_MAX - begin ? UINTPTR_MAX : begin + len;
+	return len && first < area_end.load(std::memory_order_relaxed) &&
+	       last > area_begin.load(std::memory_order_relaxed);
+}
+
 } // namespace kshare::detail
 
 using namespace kshare::detail;
@@ -113,8 +189,68 @@ int kshare__attach(const void *area)
 		errno = EPROTO;
 		return -1;
 	}
+	// An explicit attach (the project's tests) starts over.
+	detached.store(false, std::memory_order_relaxed);
 	use(h);
 	return 0;
+}
+
+void kshare_detach(void)
+{
+	detach();
+}
+
+int kshare_munmap(void *addr, size_t len)
+{
+	if (covers_area(addr, len))
+		detach();
+	return static_cast<int>(KSHARE_SYSCALL(munmap, addr, len));
+}
+
+void *kshare_mremap(void *old_addr, size_t old_size, size_t new_size, int flags, ...)
+{
+	void *new_addr = nullptr;
+
+	if (flags & MREMAP_FIXED) {
+		va_list ap;
+
+		va_start(ap, flags);
+		new_addr = va_arg(ap, void *);
+		va_end(ap);
+	}
+	// What moves away, and what the move lands on, are both gone.
+	if (covers_area(old_addr, old_size) ||
+	    ((flags & MREMAP_FIXED) && covers_area(new_addr, new_size)))
+		detach();
+	return reinterpret_cast<void *>(
+		KSHARE_SYSCALL(mremap, old_addr, old_size, new_size, flags, new_addr));
+}
+
+// SYS_mmap takes the offset in bytes only where off_t is 64 bits (the rest
+// have mmap2): kshare is for 64-bit processes.
+static_assert(sizeof(off_t) == 8 && sizeof(void *) == 8, "kshare_mmap() needs a 64-bit ABI");
+
+void *kshare_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset)
+{
+	// MAP_FIXED replaces what was there; MAP_FIXED_NOREPLACE fails instead.
+	if ((flags & MAP_FIXED) && covers_area(addr, len))
+		detach();
+	return reinterpret_cast<void *>(KSHARE_SYSCALL(mmap, addr, len, prot, flags, fd, offset));
+}
+
+int kshare_mprotect(void *addr, size_t len, int prot)
+{
+	if (!(prot & PROT_READ) && covers_area(addr, len))
+		detach();
+	return static_cast<int>(KSHARE_SYSCALL(mprotect, addr, len, prot));
+}
+
+int kshare_madvise(void *addr, size_t len, int advice)
+{
+	// fork() children would lack the area the library reads.
+	if ((advice == MADV_DONTFORK || advice == MADV_WIPEONFORK) && covers_area(addr, len))
+		detach();
+	return static_cast<int>(KSHARE_SYSCALL(madvise, addr, len, advice));
 }
 
 int kshare_available(uint64_t features)

@@ -139,25 +139,40 @@ void set_argv_title(const char *title)
 	std::memset(a->start + n, 0, a->size - n);
 }
 
-kshare_title *title_page()
+// A consistent copy of the title in @t into @buf (@size bytes), under the
+// writers' lock. Return whether a title is set.
+bool read_title(kshare_title *t, std::size_t capacity, char *buf, std::size_t size)
 {
-	const kshare_sys_header *h = kshare__header();
-	constexpr std::size_t end_of_title_size =
-		offsetof(kshare_sys_header, title_size) + sizeof(kshare_sys_header::title_size);
+	const std::size_t cap = std::min(capacity, size);
+	const std::uint32_t seq = lock_title(t);
+	const bool set = t->flags & KSHARE_TITLE_SET;
+	std::size_t len = 0;
 
-	if (!h || h->header_size < end_of_title_size || !(h->features & KSHARE_FEATURE_TITLE) ||
-	    h->title_size <= sizeof(kshare_title) || h->title_offset < h->map_size)
-		return nullptr;
-	return reinterpret_cast<kshare_title *>(
-		const_cast<char *>(reinterpret_cast<const char *>(h)) + h->title_offset);
-}
-
-std::size_t title_capacity()
-{
-	return kshare__header()->title_size - sizeof(kshare_title);
+	if (set) {
+		len = strnlen(t->title, std::min<std::size_t>(t->len, cap - 1));
+		std::memcpy(buf, t->title, len);
+	}
+	buf[len] = '\0';
+	unlock_title(t, seq);
+	return set;
 }
 
 } // namespace
+
+void carry_title_over(kshare_title *t, std::size_t capacity)
+{
+	char buf[4096];
+
+	if (!read_title(t, capacity, buf, sizeof(buf)))
+		return;
+	// argv first, then the page: ps never falls back to the old argv.
+	set_argv_title(buf);
+	const std::uint32_t seq = lock_title(t);
+	t->flags = 0;
+	t->len = 0;
+	unlock_title(t, seq);
+}
+
 } // namespace kshare::detail
 
 using namespace kshare::detail;
@@ -190,12 +205,12 @@ void kshare_setproctitle(const char *fmt, ...)
 		va_end(ap);
 	}
 
-	kshare_title *t = title_page();
+	std::size_t cap;
+	kshare_title *t = title_record(&cap);
 	if (!t) {
 		set_argv_title(fmt ? buf : nullptr);
 		return;
 	}
-	const std::size_t cap = title_capacity();
 	const std::size_t len = fmt ? std::min(std::strlen(buf), cap - 1) : 0;
 	const std::uint32_t seq = lock_title(t);
 	if (fmt) {
@@ -211,19 +226,14 @@ ssize_t kshare_getproctitle(char *buf, size_t size)
 {
 	char title[4096];
 	std::size_t len = 0;
-	kshare_title *t = title_page();
+	std::size_t cap;
+	kshare_title *t = title_record(&cap);
 
 	if (t) {
-		const std::size_t cap = std::min(title_capacity(), sizeof(title));
-		const std::uint32_t seq = lock_title(t);
-		const bool set = t->flags & KSHARE_TITLE_SET;
-		if (set) {
-			len = strnlen(t->title, std::min<std::size_t>(t->len, cap - 1));
-			std::memcpy(title, t->title, len);
-		}
-		unlock_title(t, seq);
-		if (set)
+		if (read_title(t, cap, title, sizeof(title))) {
+			len = std::strlen(title);
 			goto out;
+		}
 	} else if (argv_area *a = claim_argv()) {
 		len = strnlen(a->start, std::min(a->size, sizeof(title) - 1));
 		std::memcpy(title, a->start, len);

@@ -274,6 +274,35 @@ void kshare_setproctitle(const char *fmt, ...) __attribute__((format(printf, 1, 
  */
 ssize_t kshare_getproctitle(char *buf, size_t size);
 
+/*
+ * The area itself. The library keeps the area's address, so a program that
+ * unmaps, moves, overlays or read-protects it (a checkpoint/restore tool, a
+ * sandbox that rebuilds its address space) must let the library know first;
+ * it then makes the system calls, in this process and its fork() children.
+ * libkshare.so and libkshare-preload.so do that in munmap(), mremap(),
+ * mmap(), mprotect() and madvise() themselves; a statically linked program
+ * calls the kshare_ twins below, or kshare_detach(). Raw system calls that
+ * pull the area away from under the library make its readers fault, as they
+ * would the vDSO's.
+ */
+
+/**
+ * kshare_detach() - stop reading the pages, for good: every call is the
+ * system call from now on. A title set through the title page is first
+ * carried over into argv, so that ps keeps showing it. Cannot fail.
+ */
+void kshare_detach(void);
+/** kshare_munmap() - munmap(2), detaching first if the range touches the area. */
+int kshare_munmap(void *addr, size_t len);
+/** kshare_mremap() - mremap(2), detaching first if either range touches the area. */
+void *kshare_mremap(void *old_addr, size_t old_size, size_t new_size, int flags, ...);
+/** kshare_mmap() - mmap(2), detaching first if MAP_FIXED lands on the area. */
+void *kshare_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset);
+/** kshare_mprotect() - mprotect(2), detaching first if it makes the area unreadable. */
+int kshare_mprotect(void *addr, size_t len, int prot);
+/** kshare_madvise() - madvise(2), detaching first if fork() children would lose the area. */
+int kshare_madvise(void *addr, size_t len, int advice);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

@@ -38,6 +38,7 @@ inline gid_t getegid() noexcept { return ::kshare_getegid(); }
 
 inline int get_nprocs() noexcept { return ::kshare_get_nprocs(); }
 inline std::uint64_t uts_generation() noexcept { return ::kshare_uts_generation(); }
+inline void detach() noexcept { ::kshare_detach(); }
 
 /// Real, effective and saved ids in one consistent read.
 struct resids {

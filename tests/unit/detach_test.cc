@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+// kshare_munmap() and its siblings on a simulated area in mmap()ed memory:
+// exactly the calls that would leave the library reading a hole make it
+// detach, and a detached library answers through the system calls. The
+// real area's behaviour under these calls is tested in the guest
+// (tests/guest/abuse.c).
+#include "internal.h"
+
+#include <gtest/gtest.h>
+#include <cstring>
+#include <string>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace {
+
+constexpr std::size_t page = 4096;
+
+// Three pages as the kernel lays them out: header and proc page, then the
+// title page; with a page of our own on either side, so that the tests can
+// unmap around the area without hitting anybody else's memory.
+class Detach : public testing::Test {
+protected:
+	char *reserved = nullptr;
+	char *base = nullptr;
+
+	void SetUp() override
+	{
+		void *p = mmap(nullptr, 5 * page, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(p, MAP_FAILED);
+		reserved = static_cast<char *>(p);
+		base = reserved + page;
+		auto *h = reinterpret_cast<kshare_sys_header *>(base);
+		h->magic = KSHARE_MAGIC;
+		h->abi_version = KSHARE_ABI_VERSION;
+		h->header_size = sizeof(*h);
+		h->map_size = 2 * page;
+		h->features = KSHARE_FEATURE_PROC_PID | KSHARE_FEATURE_TITLE;
+		h->proc_offset = page;
+		h->proc_size = sizeof(kshare_proc_page);
+		h->title_offset = 2 * page;
+		h->title_size = page;
+		auto *pp = reinterpret_cast<kshare_proc_page *>(base + page);
+		pp->pid = 424242; // no real process has this pid here
+		pp->valid = KSHARE_PROC_VALID_PID;
+		ASSERT_EQ(kshare__attach(base), 0);
+		ASSERT_EQ(kshare_getpid(), 424242);
+	}
+	void TearDown() override
+	{
+		kshare__attach(nullptr);
+		syscall(SYS_munmap, reserved, 5 * page); // whatever is left
+	}
+	bool attached() { return kshare_getpid() == 424242; }
+};
+
+TEST_F(Detach, MunmapOfTheAreaDetachesFirst)
+{
+	ASSERT_EQ(kshare_munmap(base, 2 * page), 0);
+	EXPECT_FALSE(attached());
+	EXPECT_EQ(kshare_getpid(), static_cast<pid_t>(syscall(SYS_getpid)));
+	EXPECT_FALSE(kshare_available(KSHARE_FEATURE_PROC_PID));
+}
+
+TEST_F(Detach, MunmapOfTheTitlePageAloneDetaches)
+{
+	ASSERT_EQ(kshare_munmap(base + 2 * page, page), 0);
+	EXPECT_FALSE(attached());
+}
+
+TEST_F(Detach, MunmapBesideTheAreaDoesNot)
+{
+	// A range ending where the area begins, and one beginning where it ends.
+	EXPECT_EQ(kshare_munmap(base - page, page), 0);
+	EXPECT_EQ(kshare_munmap(base + 3 * page, page), 0);
+	EXPECT_TRUE(attached());
+	// A byte of the area's last page is the area: the kernel refuses an
+	// unaligned address, but the library cannot know that and detaches.
+	EXPECT_EQ(kshare_munmap(base + 3 * page - 1, 1), -1);
+	EXPECT_FALSE(attached());
+}
+
+TEST_F(Detach, HugeLengthsDoNotWrapAround)
+{
+	// [base + 4 pages, the top of the address space): not the area.
+	EXPECT_EQ(kshare_munmap(base + 4 * page, SIZE_MAX - page), -1);
+	EXPECT_TRUE(attached());
+	EXPECT_EQ(kshare_munmap(base - page, SIZE_MAX - page), -1);
+	EXPECT_FALSE(attached());
+}
+
+TEST_F(Detach, MremapAwayOrOntoTheAreaDetaches)
+{
+	void *moved = kshare_mremap(base, 2 * page, 2 * page, MREMAP_MAYMOVE);
+	ASSERT_NE(moved, MAP_FAILED);
+	EXPECT_FALSE(attached());
+	kshare__attach(nullptr);
+	syscall(SYS_munmap, moved, 2 * page);
+	syscall(SYS_munmap, reserved, 5 * page);
+
+	SetUp();
+	void *other = mmap(nullptr, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(other, MAP_FAILED);
+	void *onto = kshare_mremap(other, page, page, MREMAP_MAYMOVE | MREMAP_FIXED, base + page);
+	EXPECT_EQ(onto, base + page);
+	EXPECT_FALSE(attached());
+}
+
+TEST_F(Detach, OnlyMapFixedMmapOverTheAreaDetaches)
+{
+	void *p = kshare_mmap(base, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(p, MAP_FAILED);
+	EXPECT_TRUE(attached()) << "a hint is not MAP_FIXED";
+	if (p != base)
+		syscall(SYS_munmap, p, page);
+	p = kshare_mmap(base, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+			-1, 0);
+	EXPECT_EQ(p, MAP_FAILED);
+	EXPECT_EQ(errno, EEXIST);
+	EXPECT_TRUE(attached()) << "MAP_FIXED_NOREPLACE does not replace";
+	p = kshare_mmap(base, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	EXPECT_EQ(p, base);
+	EXPECT_FALSE(attached());
+}
+
+TEST_F(Detach, OnlyUnreadableMprotectDetaches)
+{
+	EXPECT_EQ(kshare_mprotect(base, 2 * page, PROT_READ), 0);
+	EXPECT_TRUE(attached());
+	EXPECT_EQ(kshare_mprotect(base + page, page, PROT_NONE), 0);
+	EXPECT_FALSE(attached());
+}
+
+TEST_F(Detach, OnlyForkLosingMadviceDetaches)
+{
+	EXPECT_EQ(kshare_madvise(base, 2 * page, MADV_WILLNEED), 0);
+	EXPECT_EQ(kshare_madvise(base + 2 * page, page, MADV_DONTNEED), 0);
+	EXPECT_TRUE(attached());
+	EXPECT_EQ(kshare_madvise(base, page, MADV_DONTFORK), 0);
+	EXPECT_FALSE(attached());
+}
+
+TEST_F(Detach, ErrorsAreTheSystemCalls)
+{
+	errno = 0;
+	EXPECT_EQ(kshare_munmap(base + 1, page), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(kshare_mprotect(base + 1, page, PROT_READ), -1);
+	EXPECT_EQ(errno, EINVAL);
+	EXPECT_EQ(kshare_madvise(base, page, 12345), -1);
+	EXPECT_EQ(errno, EINVAL);
+}
+
+TEST_F(Detach, DetachIsForGoodAndCarriesTheTitleOver)
+{
+	kshare_setproctitle("-%s", "detach carry-over");
+	char buf[64];
+	auto *t = reinterpret_cast<kshare_title *>(base + 2 * page);
+	ASSERT_TRUE(t->flags & KSHARE_TITLE_SET) << "the title went to the simulated page";
+	kshare_detach();
+	EXPECT_FALSE(t->flags & KSHARE_TITLE_SET) << "taken off the page";
+	EXPECT_GT(kshare_getproctitle(buf, sizeof(buf)), 0);
+	EXPECT_STREQ(buf, "detach carry-over") << "now in argv";
+	kshare_setproctitle("-%s", "after");
+	EXPECT_FALSE(t->flags & KSHARE_TITLE_SET) << "later titles go to argv";
+	kshare_getproctitle(buf, sizeof(buf));
+	EXPECT_STREQ(buf, "after");
+	EXPECT_FALSE(attached());
+	EXPECT_FALSE(kshare_available(0)) << "a later look-up does not attach again";
+	kshare_setproctitle(nullptr);
+}
+
+} // namespace
