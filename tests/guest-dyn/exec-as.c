@@ -34,7 +34,10 @@ static int deny_ids(void)
 	static const int nrs[] = {
 		SYS_getpid, SYS_getppid, SYS_gettid, SYS_getuid, SYS_geteuid,
 		SYS_getgid, SYS_getegid, SYS_getresuid, SYS_getresgid,
-		SYS_getpgid, SYS_getsid, SYS_getpgrp, SYS_uname,
+		SYS_getpgid, SYS_getsid, SYS_uname,
+#ifdef SYS_getpgrp
+		SYS_getpgrp,
+#endif
 	};
 
 	return kt_deny_syscalls(nrs, sizeof(nrs) / sizeof(nrs[0]));

@@ -257,7 +257,10 @@ static int deny_id_syscalls(void)
 	static const int nrs[] = {
 		SYS_getpid, SYS_getppid, SYS_gettid, SYS_getuid, SYS_geteuid,
 		SYS_getgid, SYS_getegid, SYS_getresuid, SYS_getresgid,
-		SYS_getpgid, SYS_getsid, SYS_getpgrp,
+		SYS_getpgid, SYS_getsid,
+#ifdef SYS_getpgrp
+		SYS_getpgrp,
+#endif
 	};
 
 	if (kt_deny_syscalls(nrs, sizeof(nrs) / sizeof(nrs[0])))

@@ -240,10 +240,12 @@ static int tid_in_raw_clone_thread_sharing_tls(void)
 	return check_ids(PROC_BITS | KSHARE_PROC_VALID_CREDS);
 }
 
-#ifdef __x86_64__
+#if defined(__x86_64__) || defined(__aarch64__)
 /*
- * With CLONE_SETTLS the thread gets TLS of its own: here a zeroed block whose
- * thread pointer points at itself, as the x86-64 TLS ABI requires.
+ * With CLONE_SETTLS the thread gets TLS of its own: here a zeroed block with
+ * the thread pointer in its middle. On x86-64 the TLS lies below the thread
+ * pointer (FS), which points at a TCB pointing at itself; on arm64 it lies
+ * above a 16-byte TCB at the thread pointer (TPIDR_EL0), and zeroes will do.
  */
 static int tid_in_raw_clone_thread_with_settls(void)
 {
@@ -251,8 +253,10 @@ static int tid_in_raw_clone_thread_with_settls(void)
 	static char tls_block[64 * 1024] __attribute__((aligned(64)));
 	void **tcb = (void **)(tls_block + sizeof(tls_block) / 2);
 
+#ifdef __x86_64__
 	tcb[0] = tcb;	/* tcbhead_t.tcb */
 	tcb[2] = tcb;	/* tcbhead_t.self */
+#endif
 	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "before");
 	KT_EXPECT(run_raw_thread(&rt, CLONE_SETTLS, tcb) == KT_PASS, "thread");
 	KT_EXPECT(rt.kshare_tid == rt.sys_tid && rt.kshare_tid_again == rt.sys_tid,
@@ -785,7 +789,7 @@ int main(int argc, char **argv)
 		KTEST(ids_after_posix_spawn),
 		KTEST(ids_with_clone_vm_both_running),
 		KTEST(tid_in_raw_clone_thread_sharing_tls),
-#ifdef __x86_64__
+#if defined(__x86_64__) || defined(__aarch64__)
 		KTEST(tid_in_raw_clone_thread_with_settls),
 #endif
 		KTEST(tid_in_pthreads),

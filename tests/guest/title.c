@@ -350,6 +350,13 @@ static int busybox_ps_and_pidof_see_the_title(void)
 	return KT_PASS;
 }
 
+/* glibc's pause() is ppoll() where there is no pause system call (arm64). */
+#ifdef SYS_pause
+#define KT_SYS_PAUSE SYS_pause
+#else
+#define KT_SYS_PAUSE SYS_ppoll
+#endif
+
 /* The title is written with no system call: under a filter denying every
  * system call but the few the test needs, setproctitle still works. */
 static int setproctitle_makes_no_system_call(void)
@@ -360,7 +367,7 @@ static int setproctitle_makes_no_system_call(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pause, 0, 1),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, KT_SYS_PAUSE, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 	};
