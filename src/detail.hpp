@@ -24,8 +24,14 @@ void carry_title_over(kshare_title *t, std::size_t capacity);
 // Stop reading the area, for good (kshare_detach()).
 void detach();
 
-// Does [@addr, @addr + @len) touch the area the library reads?
-bool covers_area(const void *addr, std::size_t len);
+// Before the address-space calls: detach if the call would take the area
+// away from the library (see kshare_munmap(3)).
+void guard_munmap(const void *addr, std::size_t len);
+void guard_mremap(const void *old_addr, std::size_t old_size, std::size_t new_size, int flags,
+		  const void *new_addr);
+void guard_mmap(const void *addr, std::size_t len, int flags);
+void guard_mprotect(const void *addr, std::size_t len, int prot);
+void guard_madvise(const void *addr, std::size_t len, int advice);
 
 } // namespace kshare::detail
 

@@ -1,35 +1,74 @@
 // SPDX-License-Identifier: MIT
-// libkshare.so only: libc's address-space calls, so that a program that
-// unmaps or overlays the [kshare] area through libc never leaves the
-// library reading a hole. Not in the static library, where defining libc's
-// names would fight libc.a and the sanitizers' interceptors; static programs
-// call the kshare_ twins themselves (see <kshare/kshare.h>).
-#include <kshare/kshare.h>
+// libkshare.so and libkshare-preload.so only: libc's address-space calls, so
+// that a program that unmaps, moves, overlays or read-protects the [kshare]
+// area through libc never leaves the library reading a hole.
+//
+// Each call detaches this copy of the library if need be, then passes the
+// call on to the next definition (RTLD_NEXT): the preload shim's copy hands
+// it to a libkshare.so the program links, which hands it to libc, so every
+// copy in the process hears of it, and other interposers (sanitizers,
+// profilers) keep seeing the calls.
+//
+// Not in the static library, where defining libc's names would fight libc.a
+// and the sanitizers' interceptors; static programs call the kshare_ twins
+// themselves (see <kshare/kshare.h>).
+#include "detail.hpp"
+#include "syscall.hpp"
 
+#include <atomic>
 #include <cstdarg>
+#include <dlfcn.h>
 #include <sys/mman.h>
 
-// Each definition must match glibc's declaration, or this fails to compile.
-#define KSHARE_LIBC(ret, name, params, args)                              \
-	extern "C" __attribute__((visibility("default"))) ret name params \
-		noexcept                                                  \
-	{                                                                 \
-		return kshare_##name args;                                \
-	}
+using namespace kshare::detail;
 
-KSHARE_LIBC(int, munmap, (void *addr, size_t len), (addr, len))
-KSHARE_LIBC(void *, mmap, (void *addr, size_t len, int prot, int flags, int fd, off_t off),
-	    (addr, len, prot, flags, fd, off))
-extern "C" __attribute__((visibility("default"))) void *
-mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off) noexcept
+namespace {
+
+using munmap_fn = int (*)(void *, size_t);
+using mremap_fn = void *(*)(void *, size_t, size_t, int, ...);
+using mmap_fn = void *(*)(void *, size_t, int, int, int, off_t);
+using mprotect_fn = int (*)(void *, size_t, int);
+using madvise_fn = int (*)(void *, size_t, int);
+
+// Resolved in a constructor, not on first use: dlsym() may allocate, and an
+// allocator that calls mmap() would come back here. Until then (calls from
+// other libraries' constructors) the system call is made directly.
+std::atomic<munmap_fn> next_munmap;
+std::atomic<mremap_fn> next_mremap;
+std::atomic<mmap_fn> next_mmap;
+std::atomic<mprotect_fn> next_mprotect;
+std::atomic<madvise_fn> next_madvise;
+
+template <typename Fn>
+void resolve(std::atomic<Fn> &next, const char *name)
 {
-	return kshare_mmap(addr, len, prot, flags, fd, off);
+	next.store(reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name)), std::memory_order_release);
 }
-KSHARE_LIBC(int, mprotect, (void *addr, size_t len, int prot), (addr, len, prot))
-KSHARE_LIBC(int, madvise, (void *addr, size_t len, int advice), (addr, len, advice))
 
-extern "C" __attribute__((visibility("default"))) void *
-mremap(void *old_addr, size_t old_size, size_t new_size, int flags, ...) noexcept
+[[gnu::constructor]] void resolve_next()
+{
+	resolve(next_munmap, "munmap");
+	resolve(next_mremap, "mremap");
+	resolve(next_mmap, "mmap");
+	resolve(next_mprotect, "mprotect");
+	resolve(next_madvise, "madvise");
+}
+
+} // namespace
+
+#define KSHARE_LIBC extern "C" __attribute__((visibility("default")))
+
+// Each definition must match glibc's declaration, or this fails to compile.
+KSHARE_LIBC int munmap(void *addr, size_t len) noexcept
+{
+	guard_munmap(addr, len);
+	if (auto next = next_munmap.load(std::memory_order_acquire))
+		return next(addr, len);
+	return static_cast<int>(KSHARE_SYSCALL(munmap, addr, len));
+}
+
+KSHARE_LIBC void *mremap(void *old_addr, size_t old_size, size_t new_size, int flags,
+			 ...) noexcept
 {
 	void *new_addr = nullptr;
 
@@ -40,5 +79,45 @@ mremap(void *old_addr, size_t old_size, size_t new_size, int flags, ...) noexcep
 		new_addr = va_arg(ap, void *);
 		va_end(ap);
 	}
-	return kshare_mremap(old_addr, old_size, new_size, flags, new_addr);
+	guard_mremap(old_addr, old_size, new_size, flags, new_addr);
+	if (auto next = next_mremap.load(std::memory_order_acquire))
+		return next(old_addr, old_size, new_size, flags, new_addr);
+	return reinterpret_cast<void *>(
+		KSHARE_SYSCALL(mremap, old_addr, old_size, new_size, flags, new_addr));
+}
+
+static void *forward_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	guard_mmap(addr, len, flags);
+	if (auto next = next_mmap.load(std::memory_order_acquire))
+		return next(addr, len, prot, flags, fd, off);
+	return reinterpret_cast<void *>(KSHARE_SYSCALL(mmap, addr, len, prot, flags, fd, off));
+}
+
+KSHARE_LIBC void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) noexcept
+{
+	return forward_mmap(addr, len, prot, flags, fd, off);
+}
+
+// The same function on 64-bit: glibc exports both names.
+KSHARE_LIBC void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
+			 off64_t off) noexcept
+{
+	return forward_mmap(addr, len, prot, flags, fd, off);
+}
+
+KSHARE_LIBC int mprotect(void *addr, size_t len, int prot) noexcept
+{
+	guard_mprotect(addr, len, prot);
+	if (auto next = next_mprotect.load(std::memory_order_acquire))
+		return next(addr, len, prot);
+	return static_cast<int>(KSHARE_SYSCALL(mprotect, addr, len, prot));
+}
+
+KSHARE_LIBC int madvise(void *addr, size_t len, int advice) noexcept
+{
+	guard_madvise(addr, len, advice);
+	if (auto next = next_madvise.load(std::memory_order_acquire))
+		return next(addr, len, advice);
+	return static_cast<int>(KSHARE_SYSCALL(madvise, addr, len, advice));
 }

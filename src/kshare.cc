@@ -155,6 +155,8 @@ void detach()
 	publish(nullptr);
 }
 
+namespace {
+
 bool covers_area(const void *addr, std::size_t len)
 {
 	if (!lookup())
@@ -166,6 +168,43 @@ bool covers_area(const void *addr, std::size_t len)
 	const std::uintptr_t last = len > UINTPTR_MAX - begin ? UINTPTR_MAX : begin + len;
 	return len && first < area_end.load(std::memory_order_relaxed) &&
 	       last > area_begin.load(std::memory_order_relaxed);
+}
+
+} // namespace
+
+void guard_munmap(const void *addr, std::size_t len)
+{
+	if (covers_area(addr, len))
+		detach();
+}
+
+void guard_mremap(const void *old_addr, std::size_t old_size, std::size_t new_size, int flags,
+		  const void *new_addr)
+{
+	// What moves away, and what the move lands on, are both gone.
+	if (covers_area(old_addr, old_size) ||
+	    ((flags & MREMAP_FIXED) && covers_area(new_addr, new_size)))
+		detach();
+}
+
+void guard_mmap(const void *addr, std::size_t len, int flags)
+{
+	// MAP_FIXED replaces what was there; MAP_FIXED_NOREPLACE fails instead.
+	if ((flags & MAP_FIXED) && covers_area(addr, len))
+		detach();
+}
+
+void guard_mprotect(const void *addr, std::size_t len, int prot)
+{
+	if (!(prot & PROT_READ) && covers_area(addr, len))
+		detach();
+}
+
+void guard_madvise(const void *addr, std::size_t len, int advice)
+{
+	// fork() children would lack the area the library reads.
+	if ((advice == MADV_DONTFORK || advice == MADV_WIPEONFORK) && covers_area(addr, len))
+		detach();
 }
 
 } // namespace kshare::detail
@@ -202,8 +241,7 @@ void kshare_detach(void)
 
 int kshare_munmap(void *addr, size_t len)
 {
-	if (covers_area(addr, len))
-		detach();
+	guard_munmap(addr, len);
 	return static_cast<int>(KSHARE_SYSCALL(munmap, addr, len));
 }
 
@@ -218,10 +256,7 @@ void *kshare_mremap(void *old_addr, size_t old_size, size_t new_size, int flags,
 		new_addr = va_arg(ap, void *);
 		va_end(ap);
 	}
-	// What moves away, and what the move lands on, are both gone.
-	if (covers_area(old_addr, old_size) ||
-	    ((flags & MREMAP_FIXED) && covers_area(new_addr, new_size)))
-		detach();
+	guard_mremap(old_addr, old_size, new_size, flags, new_addr);
 	return reinterpret_cast<void *>(
 		KSHARE_SYSCALL(mremap, old_addr, old_size, new_size, flags, new_addr));
 }
@@ -232,24 +267,19 @@ static_assert(sizeof(off_t) == 8 && sizeof(void *) == 8, "kshare_mmap() needs a 
 
 void *kshare_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset)
 {
-	// MAP_FIXED replaces what was there; MAP_FIXED_NOREPLACE fails instead.
-	if ((flags & MAP_FIXED) && covers_area(addr, len))
-		detach();
+	guard_mmap(addr, len, flags);
 	return reinterpret_cast<void *>(KSHARE_SYSCALL(mmap, addr, len, prot, flags, fd, offset));
 }
 
 int kshare_mprotect(void *addr, size_t len, int prot)
 {
-	if (!(prot & PROT_READ) && covers_area(addr, len))
-		detach();
+	guard_mprotect(addr, len, prot);
 	return static_cast<int>(KSHARE_SYSCALL(mprotect, addr, len, prot));
 }
 
 int kshare_madvise(void *addr, size_t len, int advice)
 {
-	// fork() children would lack the area the library reads.
-	if ((advice == MADV_DONTFORK || advice == MADV_WIPEONFORK) && covers_area(addr, len))
-		detach();
+	guard_madvise(addr, len, advice);
 	return static_cast<int>(KSHARE_SYSCALL(madvise, addr, len, advice));
 }
 

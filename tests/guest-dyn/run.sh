@@ -62,6 +62,8 @@ expect_eq() { # WHAT GOT WANT
 
 program preload-check-libc "$DYN/preload-check" libc
 program preload-check-shim env LD_PRELOAD=$SHIM "$DYN/preload-check" shim
+program unmap-check-plain "$DYN/unmap-check" plain
+program unmap-check-shim env LD_PRELOAD=$SHIM "$DYN/unmap-check" shim
 
 # ---- coreutils id: the same output with and without the shim, as root and
 # as another user; under a seccomp filter that makes the id system calls
