@@ -1,0 +1,919 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kshare-kbench: what kshare costs the kernel and what it saves ps(1),
+ * measured inside the guest. scripts/bench-kernel boots the same kernel with
+ * kshare on and with kshare=off (and the CONFIG_KSHARE=n build), runs this
+ * in each, several rounds interleaved, and tools/kshare-kbench-report.py
+ * reduces the samples to medians and on/off ratios.
+ *
+ *   kshare-kbench [--quick] [TEST...]
+ *
+ * TEST: fork, exec, sethostname, setuid, reparent, procs (memory per kind
+ * of process, and what ps pays for their cmdline), live (exit with 1 to
+ * 10^4 live processes, kernel memory with 10^4), scaling (reader threads
+ * against a writer: needs real parallelism, so not under QEMU's icount);
+ * default all. --quick shrinks every run for a smoke test.
+ *
+ * Output: one line per sample, "KBENCH TEST VARIANT UNIT VALUE", and
+ * "KBENCH_INFO KEY VALUE" lines saying what ran where. Nothing is asserted:
+ * a wrong title or a lost hostname is counted and printed, not failed.
+ *
+ * The main process never calls libkshare, so its pages stay untouched:
+ * whatever must touch them (a reader, a title) runs in a child made for it,
+ * and what children inherit from the main process is "never touched".
+ */
+#define _GNU_SOURCE
+#include <kshare/kshare.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Sizes of the runs; --quick divides them for a smoke test. */
+static int kshare_quick;
+#define KB_N(full, quick) (kshare_quick ? (quick) : (full))
+
+static char kshare_self[PATH_MAX];	/* this program, for exec */
+static char kshare_true[PATH_MAX];	/* kshare-kbench-true, next to it */
+
+/* A 64-byte title: what the setproctitle target is sized for. */
+#define KB_TITLE_LEN 64
+/* argv padding, so that the library's argv-overwrite fallback has room. */
+static const char kshare_pad[] =
+	"................................................................................";
+
+enum kb_kind { KB_NONE, KB_READ, KB_TITLE, KB_ARGV, KB_TRUE };
+static const char *const kb_kind_name[] = { "none", "read", "title", "argv", "true" };
+
+static uint64_t kb_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void kb_emit(const char *test, const char *variant, const char *unit, double v)
+{
+	printf("KBENCH %s %s %s %.6g\n", test, variant, unit, v);
+	fflush(stdout);
+}
+
+static void kb_die(const char *what)
+{
+	fprintf(stderr, "kshare-kbench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static int kb_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t kb_median(uint64_t *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), kb_cmp_u64);
+	return n ? v[n / 2] : 0;
+}
+
+static void kb_reap(pid_t pid)
+{
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* ---- /proc/meminfo ---- */
+
+struct kb_mem {
+	long free, slab, pagetables, kstack, anon;	/* kB */
+	long proc_pages;	/* kernel.kshare_proc_pages, -1 without it */
+};
+
+static long kb_read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * Frees after exit are partly deferred (RCU for task structures, per-CPU
+ * page lists), so give the kernel a moment before every sample.
+ */
+static void kb_mem_sample(struct kb_mem *m)
+{
+	char key[64];
+	long v;
+	FILE *f;
+
+	usleep(300000);
+	memset(m, 0, sizeof(*m));
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		kb_die("/proc/meminfo");
+	while (fscanf(f, "%63[^:]: %ld kB\n", key, &v) == 2) {
+		if (!strcmp(key, "MemFree"))
+			m->free = v;
+		else if (!strcmp(key, "Slab"))
+			m->slab = v;
+		else if (!strcmp(key, "PageTables"))
+			m->pagetables = v;
+		else if (!strcmp(key, "KernelStack"))
+			m->kstack = v;
+		else if (!strcmp(key, "AnonPages"))
+			m->anon = v;
+	}
+	fclose(f);
+	m->proc_pages = kb_read_long("/proc/sys/kernel/kshare_proc_pages");
+}
+
+/*
+ * Emit what @n processes cost between @base and @now, per process, in
+ * 4 KiB pages; MemFree is everything, the others say where it went (kshare's
+ * own pages are plain page allocations: they show only in MemFree and in
+ * kernel.kshare_proc_pages).
+ */
+static void kb_mem_emit(const char *test, const char *what, const struct kb_mem *base,
+			const struct kb_mem *now, long n)
+{
+	char variant[96];
+	const double per = 4.0 * (double)n;
+
+	snprintf(variant, sizeof(variant), "%s:MemFree", what);
+	kb_emit(test, variant, "pages/proc", (double)(base->free - now->free) / per);
+	snprintf(variant, sizeof(variant), "%s:Slab", what);
+	kb_emit(test, variant, "pages/proc", (double)(now->slab - base->slab) / per);
+	snprintf(variant, sizeof(variant), "%s:PageTables", what);
+	kb_emit(test, variant, "pages/proc", (double)(now->pagetables - base->pagetables) / per);
+	snprintf(variant, sizeof(variant), "%s:KernelStack", what);
+	kb_emit(test, variant, "pages/proc", (double)(now->kstack - base->kstack) / per);
+	snprintf(variant, sizeof(variant), "%s:AnonPages", what);
+	kb_emit(test, variant, "pages/proc", (double)(now->anon - base->anon) / per);
+	if (base->proc_pages >= 0 && now->proc_pages >= 0) {
+		snprintf(variant, sizeof(variant), "%s:kshare_proc_pages", what);
+		kb_emit(test, variant, "pages/proc",
+			(double)(now->proc_pages - base->proc_pages) / (double)n);
+	}
+}
+
+/* ---- children that stay alive ---- */
+
+static void kb_make_title(char *buf, int idx)
+{
+	int n = snprintf(buf, KB_TITLE_LEN + 1, "kbench worker %05d: idle, accepting connections",
+			 idx % 100000);
+
+	memset(buf + n, '.', KB_TITLE_LEN - n);
+	buf[KB_TITLE_LEN] = '\0';
+}
+
+/* Do what a process of @kind does to kshare, then nothing else. */
+static void kb_child_act(enum kb_kind kind, int idx)
+{
+	char buf[KB_TITLE_LEN + 1];
+
+	switch (kind) {
+	case KB_READ:
+		/* A reader touches the process page and the system page. */
+		if (kshare_getpid() <= 0 || kshare_gethostname(buf, sizeof(buf)) < 0)
+			_exit(3);
+		break;
+	case KB_TITLE:
+		kb_make_title(buf, idx);
+		kshare_setproctitle("-%s", buf);
+		break;
+	default:
+		break;
+	}
+}
+
+static void __attribute__((noreturn)) kb_child_wait(int ready_fd)
+{
+	char c = 1;
+
+	if (write(ready_fd, &c, 1) != 1)
+		_exit(2);
+	for (;;)
+		pause();
+}
+
+/* Exec'd children: kshare-kbench again, told what to be by its environment. */
+static int kb_child_main(const char *kind)
+{
+	const char *fd = getenv("KBENCH_READY"), *idx = getenv("KBENCH_IDX");
+	enum kb_kind k;
+
+	for (k = KB_NONE; k <= KB_TRUE; k++)
+		if (!strcmp(kind, kb_kind_name[k]))
+			break;
+	if (k == KB_TRUE)
+		return 0;
+	if (k > KB_TRUE || !fd)
+		return 2;
+	kb_child_act(k, idx ? atoi(idx) : 0);
+	kb_child_wait(atoi(fd));
+}
+
+struct kb_group {
+	pid_t *pids;
+	long n;
+};
+
+/*
+ * Start @n processes of @kind, forked or forked and exec'd, and return once
+ * every one of them has done its part and waits.
+ */
+static void kb_group_start(struct kb_group *g, long n, enum kb_kind kind, int do_exec)
+{
+	int ready[2];
+	long i, got = 0;
+
+	g->pids = calloc((size_t)n, sizeof(pid_t));
+	g->n = 0;
+	if (!g->pids || pipe(ready))
+		kb_die("kb_group_start");
+	for (i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			kb_die("fork (raise --mem?)");
+		if (pid == 0) {
+			char title[KB_TITLE_LEN + 1], env_kind[32], env_fd[32], env_idx[32];
+			char *argv[3] = { "kshare-kbench", (char *)kshare_pad, NULL };
+			char *envp[] = { env_kind, env_fd, env_idx, "PATH=/kshare:/bin", NULL };
+
+			close(ready[0]);
+			if (!do_exec) {
+				kb_child_act(kind, (int)i);
+				kb_child_wait(ready[1]);
+			}
+			snprintf(env_kind, sizeof(env_kind), "KBENCH_CHILD=%s", kb_kind_name[kind]);
+			snprintf(env_fd, sizeof(env_fd), "KBENCH_READY=%d", ready[1]);
+			snprintf(env_idx, sizeof(env_idx), "KBENCH_IDX=%ld", i);
+			if (kind == KB_ARGV) {
+				/* The title as the program's own argument, the classic way. */
+				kb_make_title(title, (int)i);
+				argv[0] = title;
+				argv[1] = NULL;
+			}
+			execve(kshare_self, argv, envp);
+			_exit(127);
+		}
+		g->pids[g->n++] = pid;
+	}
+	close(ready[1]);
+	while (got < n) {
+		char buf[256];
+		ssize_t r = read(ready[0], buf, sizeof(buf));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			fprintf(stderr, "kshare-kbench: only %ld of %ld children ready\n", got, n);
+			break;
+		}
+		got += r;
+	}
+	close(ready[0]);
+}
+
+static void kb_group_stop(struct kb_group *g)
+{
+	long i;
+
+	for (i = 0; i < g->n; i++)
+		kill(g->pids[i], SIGKILL);
+	for (i = 0; i < g->n; i++)
+		kb_reap(g->pids[i]);
+	free(g->pids);
+	g->pids = NULL;
+	g->n = 0;
+}
+
+/* Run @fn(@arg) in a child process and wait for it. */
+static void kb_in_child(void (*fn)(long), long arg)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		kb_die("fork");
+	if (pid == 0) {
+		fn(arg);
+		fflush(stdout);
+		_exit(0);
+	}
+	kb_reap(pid);
+}
+
+/* ---- fork+exit ---- */
+
+static double kb_fork_exit_batch(int iters)
+{
+	uint64_t t0 = kb_now();
+	int i;
+
+	for (i = 0; i < iters; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		if (pid < 0)
+			kb_die("fork");
+		kb_reap(pid);
+	}
+	return (double)(kb_now() - t0) / iters / 1000.0;
+}
+
+/*
+ * The parent's kind matters: a parent that set a title gives every child a
+ * copy of its title page at fork.
+ */
+static void kb_fork_as(long kind)
+{
+	int b, batches = KB_N(7, 2), iters = KB_N(300, 50);
+
+	kb_child_act((enum kb_kind)kind, 0);
+	kb_fork_exit_batch(iters / 4);	/* warm up */
+	for (b = 0; b < batches; b++)
+		kb_emit("fork_exit", kb_kind_name[kind], "us", kb_fork_exit_batch(iters));
+}
+
+static void test_fork(void)
+{
+	kb_in_child(kb_fork_as, KB_NONE);
+	kb_in_child(kb_fork_as, KB_READ);
+	kb_in_child(kb_fork_as, KB_TITLE);
+}
+
+/* ---- fork+exec+exit ---- */
+
+static double kb_exec_batch(const char *path, int iters)
+{
+	char *argv[] = { "kshare-kbench", NULL };
+	char *envp[] = { "KBENCH_CHILD=true", NULL };
+	uint64_t t0 = kb_now();
+	int i;
+
+	for (i = 0; i < iters; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			execve(path, argv, envp);
+			_exit(127);
+		}
+		if (pid < 0)
+			kb_die("fork");
+		kb_reap(pid);
+	}
+	return (double)(kb_now() - t0) / iters / 1000.0;
+}
+
+static void test_exec(void)
+{
+	int b, batches = KB_N(7, 2), iters = KB_N(150, 20);
+
+	kb_exec_batch(kshare_true, iters / 4);
+	kb_exec_batch(kshare_self, iters / 4);
+	/* Alternate, so that drift in the machine's speed hits both alike. */
+	for (b = 0; b < batches; b++) {
+		kb_emit("fork_exec_exit", "minimal", "us", kb_exec_batch(kshare_true, iters));
+		kb_emit("fork_exec_exit", "static_libc", "us", kb_exec_batch(kshare_self, iters));
+	}
+}
+
+/* ---- exit with 1 to 10^4 live processes; kernel memory with 10^4 ---- */
+
+static void kb_exit_at(long live)
+{
+	/* The child's last timestamp before _exit, read back after waitpid. */
+	uint64_t *stamp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int b, i, batches = KB_N(3, 1), iters = KB_N(200, 30);
+	uint64_t *lat = calloc((size_t)iters, sizeof(*lat));
+	char variant[32];
+
+	if (stamp == MAP_FAILED || !lat)
+		kb_die("kb_exit_at");
+	snprintf(variant, sizeof(variant), "N=%ld", live);
+	for (b = 0; b < batches; b++)
+		kb_emit("exit_live_fork_exit", variant, "us", kb_fork_exit_batch(iters));
+	for (i = 0; i < iters; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			*(volatile uint64_t *)stamp = kb_now();
+			_exit(0);
+		}
+		if (pid < 0)
+			kb_die("fork");
+		kb_reap(pid);
+		lat[i] = kb_now() - *(volatile uint64_t *)stamp;
+	}
+	kb_emit("exit_live_exit", variant, "us", (double)kb_median(lat, (size_t)iters) / 1000.0);
+	free(lat);
+	munmap(stamp, 4096);
+}
+
+static void test_live(void)
+{
+	static const long levels[] = { 1, 10, 100, 1000, 10000 };
+	long max = KB_N(10000, 1000);
+	struct kb_group g = { NULL, 0 };
+	struct kb_mem base, now;
+	pid_t *all = calloc((size_t)max, sizeof(pid_t));
+	long have = 1;	/* the measuring process itself */
+	size_t l;
+
+	if (!all)
+		kb_die("calloc");
+	kb_mem_sample(&base);
+	for (l = 0; l < sizeof(levels) / sizeof(levels[0]) && levels[l] <= max; l++) {
+		char what[32];
+
+		/* Processes that never touch kshare, as most processes do. */
+		kb_group_start(&g, levels[l] - have, KB_NONE, 0);
+		memcpy(all + have - 1, g.pids, (size_t)g.n * sizeof(pid_t));
+		free(g.pids);
+		have = levels[l];
+		if (have > 1) {
+			kb_mem_sample(&now);
+			snprintf(what, sizeof(what), "N=%ld", have);
+			kb_mem_emit("live_mem", what, &base, &now, have - 1);
+			kb_emit("live_mem_total", what, "MB",
+				(double)(base.free - now.free) / 1024.0);
+		}
+		kb_exit_at(have);
+	}
+	g.pids = all;
+	g.n = have - 1;
+	kb_group_stop(&g);
+}
+
+/* ---- reparenting 10^3 children ---- */
+
+static void kb_reparent_as(long kind)
+{
+	long n = KB_N(1000, 200);
+	int r, reps = KB_N(3, 1);
+	size_t shared_size = 4096 + (size_t)n * sizeof(pid_t);
+	char *shared;
+
+	/* The children of the exiting parent come to us, not to init. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1))
+		kb_die("PR_SET_CHILD_SUBREAPER");
+	shared = mmap(NULL, shared_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED)
+		kb_die("mmap");
+	for (r = 0; r < reps; r++) {
+		volatile uint64_t *t_exit = (uint64_t *)shared;
+		pid_t *kids = (pid_t *)(shared + 4096);
+		pid_t parent;
+		uint64_t t1;
+		long i, wrong = 0;
+
+		parent = fork();
+		if (parent < 0)
+			kb_die("fork");
+		if (parent == 0) {
+			struct kb_group g;
+
+			kb_group_start(&g, n, (enum kb_kind)kind, 0);
+			memcpy(kids, g.pids, (size_t)n * sizeof(pid_t));
+			*t_exit = kb_now();
+			_exit(0);
+		}
+		kb_reap(parent);
+		t1 = kb_now();
+		kb_emit("reparent_all", kb_kind_name[kind], "us", (double)(t1 - *t_exit) / 1000.0);
+		kb_emit("reparent_per_child", kb_kind_name[kind], "ns",
+			(double)(t1 - *t_exit) / (double)n);
+		for (i = 0; i < n; i++) {
+			/* Every child is ours now (not asserted, counted). */
+			char path[64];
+			FILE *f;
+			int ppid = 0;
+
+			snprintf(path, sizeof(path), "/proc/%d/stat", kids[i]);
+			f = fopen(path, "r");
+			if (f) {
+				if (fscanf(f, "%*d %*s %*c %d", &ppid) != 1)
+					ppid = 0;
+				fclose(f);
+			}
+			wrong += ppid != getpid();
+			kill(kids[i], SIGKILL);
+		}
+		for (i = 0; i < n; i++)
+			kb_reap(kids[i]);
+		kb_emit("reparent_not_ours", kb_kind_name[kind], "count", (double)wrong);
+	}
+	munmap(shared, shared_size);
+}
+
+static void test_reparent(void)
+{
+	kb_in_child(kb_reparent_as, KB_NONE);
+	kb_in_child(kb_reparent_as, KB_READ);
+}
+
+/* ---- sethostname, setuid ---- */
+
+static void test_sethostname(void)
+{
+	static const char *const names[] = { "kbench-a", "kbench-b" };
+	int b, i, batches = KB_N(7, 2), iters = KB_N(3000, 300);
+	char saved[65] = "";
+
+	gethostname(saved, sizeof(saved));
+	for (b = 0; b < batches; b++) {
+		uint64_t t0 = kb_now();
+
+		for (i = 0; i < iters; i++)
+			if (sethostname(names[i & 1], 8))
+				kb_die("sethostname");
+		kb_emit("sethostname", "-", "ns", (double)(kb_now() - t0) / iters);
+	}
+	sethostname(saved, strlen(saved));
+}
+
+/*
+ * setresuid() as root, the effective id back and forth: every call commits
+ * new credentials, which kshare republishes if the process has a page.
+ */
+static void kb_setuid_as(long kind)
+{
+	int b, i, batches = KB_N(7, 2), iters = KB_N(1500, 150);
+
+	kb_child_act((enum kb_kind)kind, 0);
+	for (b = 0; b < batches; b++) {
+		uint64_t t0 = kb_now();
+
+		for (i = 0; i < iters; i++)
+			if (setresuid(-1, 1000, -1) || setresuid(-1, 0, -1))
+				kb_die("setresuid");
+		kb_emit("setuid", kb_kind_name[kind], "ns", (double)(kb_now() - t0) / (2.0 * iters));
+	}
+}
+
+static void test_setuid(void)
+{
+	kb_in_child(kb_setuid_as, KB_NONE);
+	kb_in_child(kb_setuid_as, KB_READ);
+}
+
+/*
+ * 1000 exec'd processes of each kind: what they cost in memory, and what
+ * ps pays to read their /proc/PID/cmdline. On kshare=off the "title" kind
+ * gets the library's fallback (argv overwritten in place); "argv" has its
+ * title as its own argument on every kernel.
+ */
+
+static long kb_cmdline_pass(const struct kb_group *g, enum kb_kind kind, double *ns)
+{
+	uint64_t t0 = kb_now();
+	long bad = 0, i;
+
+	for (i = 0; i < g->n; i++) {
+		char path[64], buf[4096], want[KB_TITLE_LEN + 1];
+		ssize_t len;
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", g->pids[i]);
+		fd = open(path, O_RDONLY);
+		if (fd < 0) {
+			bad++;
+			continue;
+		}
+		len = read(fd, buf, sizeof(buf));
+		close(fd);
+		if (kind == KB_NONE || kind == KB_READ) {
+			bad += len < 14 || memcmp(buf, "kshare-kbench", 14);
+		} else {
+			kb_make_title(want, (int)i);
+			bad += len <= KB_TITLE_LEN || memcmp(buf, want, KB_TITLE_LEN + 1);
+		}
+	}
+	*ns = (double)(kb_now() - t0) / (double)g->n;
+	return bad;
+}
+
+static void kb_ps(const struct kb_group *g, enum kb_kind kind)
+{
+	uint64_t t0 = kb_now();
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		execl("/bin/ps", "ps", "-o", "pid,args", (char *)NULL);
+		_exit(127);
+	}
+	kb_reap(pid);
+	kb_emit("ps", kb_kind_name[kind], "us/proc", (double)(kb_now() - t0) / 1000.0 / (double)g->n);
+}
+
+static void test_procs(void)
+{
+	static const enum kb_kind kinds[] = { KB_NONE, KB_READ, KB_TITLE, KB_ARGV };
+	long n = KB_N(1000, 200);
+	int passes = KB_N(5, 2);
+	struct kb_group warm;
+	size_t k;
+
+	/*
+	 * The first processes after boot find memory still settling (the
+	 * initramfs being freed, caches growing): one unmeasured group first.
+	 */
+	kb_group_start(&warm, n / 2, KB_NONE, 1);
+	kb_group_stop(&warm);
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		const char *kind = kb_kind_name[kinds[k]];
+		struct kb_mem base, now, after;
+		struct kb_group g;
+		long bad = 0;
+		double ns;
+		int p;
+
+		kb_mem_sample(&base);
+		kb_group_start(&g, n, kinds[k], 1);
+		kb_mem_sample(&now);
+		kb_mem_emit("pages", kind, &base, &now, n);
+		for (p = 0; p < passes; p++) {
+			bad += kb_cmdline_pass(&g, kinds[k], &ns);
+			kb_emit("cmdline_read", kind, "ns/proc", ns);
+		}
+		kb_emit("cmdline_wrong", kind, "count", (double)bad);
+		kb_ps(&g, kinds[k]);
+		kb_ps(&g, kinds[k]);
+		kb_group_stop(&g);
+		kb_mem_sample(&after);
+		/* Everything should come back; what does not is printed. */
+		kb_emit("pages_left_after_exit", kind, "kB", (double)(base.free - after.free));
+	}
+}
+
+/* ---- reader scaling under a concurrent writer ---- */
+
+enum kb_reader { KB_R_HOST_KSHARE, KB_R_HOST_LIBC, KB_R_CMDLINE, KB_R_GETPROCTITLE };
+static const char *const kb_reader_name[] = {
+	"hostname_kshare", "hostname_syscall", "title_cmdline", "title_getproctitle"
+};
+
+struct kb_scale {
+	enum kb_reader what;
+	atomic_int start, stop;
+	int cmdline_fd;
+};
+
+struct kb_reader_res {
+	struct kb_scale *s;
+	pthread_t thread;
+	uint64_t reads, torn, fallback, ns, cpu_ns;
+};
+
+static uint64_t kb_thread_cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static const char kb_title_a[] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+static const char kb_title_b[] = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+
+/* A title is one letter repeated; mixed letters are a torn read. */
+static void kb_check_title(struct kb_reader_res *r, const char *buf, ssize_t len)
+{
+	ssize_t i;
+
+	if (len < KB_TITLE_LEN || (buf[0] != 'A' && buf[0] != 'B')) {
+		r->fallback++;	/* the original arguments: no title could be read */
+		return;
+	}
+	for (i = 1; i < KB_TITLE_LEN; i++)
+		if (buf[i] != buf[0]) {
+			r->torn++;
+			return;
+		}
+}
+
+static void *kb_reader(void *arg)
+{
+	struct kb_reader_res *r = arg;
+	struct kb_scale *s = r->s;
+	char buf[4096];
+	uint64_t t0;
+
+	uint64_t c0;
+
+	while (!atomic_load(&s->start))
+		;
+	t0 = kb_now();
+	c0 = kb_thread_cpu();
+	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
+		ssize_t len;
+
+		switch (s->what) {
+		case KB_R_HOST_KSHARE:
+		case KB_R_HOST_LIBC:
+			if ((s->what == KB_R_HOST_KSHARE ? kshare_gethostname(buf, 65) :
+							   gethostname(buf, 65)) ||
+			    (strcmp(buf, "kbench-a") && strcmp(buf, "kbench-b")))
+				r->torn++;
+			break;
+		case KB_R_CMDLINE:
+			len = pread(s->cmdline_fd, buf, sizeof(buf), 0);
+			kb_check_title(r, buf, len);
+			break;
+		case KB_R_GETPROCTITLE:
+			len = kshare_getproctitle(buf, sizeof(buf));
+			kb_check_title(r, buf, len);
+			break;
+		}
+		r->reads++;
+	}
+	r->ns = kb_now() - t0;
+	r->cpu_ns = kb_thread_cpu() - c0;
+	return NULL;
+}
+
+static void kb_scale_run(enum kb_reader what, int readers, int writer, int ms)
+{
+	struct kb_scale s = { .what = what };
+	struct kb_reader_res r[2];
+	uint64_t writes = 0, t0, wns;
+	double rate = 0, cpu_rate = 0, torn = 0, fallback = 0, reads = 0;
+	char variant[32];
+	int i;
+
+	memset(r, 0, sizeof(r));
+	s.cmdline_fd = open("/proc/self/cmdline", O_RDONLY);
+	for (i = 0; i < readers; i++) {
+		r[i].s = &s;
+		if (pthread_create(&r[i].thread, NULL, kb_reader, &r[i]))
+			kb_die("pthread_create");
+	}
+	atomic_store(&s.start, 1);
+	t0 = kb_now();
+	/* This thread is the writer, or only keeps time. */
+	while (kb_now() - t0 < (uint64_t)ms * 1000000u) {
+		if (!writer) {
+			usleep(10000);
+			continue;
+		}
+		if (what == KB_R_HOST_KSHARE || what == KB_R_HOST_LIBC)
+			sethostname(writes & 1 ? "kbench-b" : "kbench-a", 8);
+		else
+			kshare_setproctitle("-%s", writes & 1 ? kb_title_b : kb_title_a);
+		writes++;
+	}
+	wns = kb_now() - t0;
+	atomic_store(&s.stop, 1);
+	for (i = 0; i < readers; i++) {
+		pthread_join(r[i].thread, NULL);
+		rate += (double)r[i].reads * 1e9 / (double)r[i].ns;
+		/* Per CPU second too: 2 readers and a writer share 2 vCPUs. */
+		cpu_rate += (double)r[i].reads * 1e9 / (double)(r[i].cpu_ns ? r[i].cpu_ns : 1);
+		torn += (double)r[i].torn;
+		fallback += (double)r[i].fallback;
+		reads += (double)r[i].reads;
+	}
+	snprintf(variant, sizeof(variant), "r%d_w%d", readers, writer);
+	kb_emit(kb_reader_name[what], variant, "reads/s/thread", rate / readers);
+	kb_emit(kb_reader_name[what], variant, "reads/cpu-s/thread", cpu_rate / readers);
+	if (writer)
+		kb_emit(kb_reader_name[what], variant, "writes/s", (double)writes * 1e9 / (double)wns);
+	kb_emit(kb_reader_name[what], variant, "torn_fraction", torn / reads);
+	kb_emit(kb_reader_name[what], variant, "fallback_fraction", fallback / reads);
+	close(s.cmdline_fd);
+}
+
+static void kb_scaling(long unused)
+{
+	int ms = KB_N(400, 100), what, readers, writer;
+	char saved[65] = "";
+
+	(void)unused;
+	gethostname(saved, sizeof(saved));
+	sethostname("kbench-a", 8);
+	kshare_setproctitle("-%s", kb_title_a);
+	for (what = KB_R_HOST_KSHARE; what <= KB_R_GETPROCTITLE; what++)
+		for (writer = 0; writer <= 1; writer++)
+			for (readers = 1; readers <= 2; readers++)
+				kb_scale_run((enum kb_reader)what, readers, writer, ms);
+	sethostname(saved, strlen(saved));
+}
+
+static void test_scaling(void)
+{
+	kb_in_child(kb_scaling, 0);
+}
+
+/* ---- main ---- */
+
+static void kb_info(void)
+{
+	struct utsname u;
+	char cmdline[512] = "";
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (f) {
+		if (!fgets(cmdline, sizeof(cmdline), f))
+			cmdline[0] = '\0';
+		cmdline[strcspn(cmdline, "\n")] = '\0';
+		fclose(f);
+	}
+	uname(&u);
+	printf("KBENCH_INFO release %s\n", u.release);
+	printf("KBENCH_INFO version %s\n", u.version);
+	printf("KBENCH_INFO cmdline %s\n", cmdline);
+	printf("KBENCH_INFO kshare_enabled %ld\n", kb_read_long("/proc/sys/kernel/kshare_enabled"));
+	printf("KBENCH_INFO cpus %ld\n", sysconf(_SC_NPROCESSORS_ONLN));
+	printf("KBENCH_INFO mem_total_kb %ld\n", sysconf(_SC_PHYS_PAGES) * (sysconf(_SC_PAGESIZE) / 1024));
+	printf("KBENCH_INFO kshare_available %d\n", kshare_available(KSHARE_FEATURE_PROC_PID));
+	fflush(stdout);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} kb_tests[] = {
+	{ "fork", test_fork },
+	{ "exec", test_exec },
+	{ "sethostname", test_sethostname },
+	{ "setuid", test_setuid },
+	{ "reparent", test_reparent },
+	{ "procs", test_procs },
+	{ "scaling", test_scaling },
+	{ "live", test_live },
+};
+
+int main(int argc, char **argv)
+{
+	const char *child = getenv("KBENCH_CHILD");
+	size_t t, n = sizeof(kb_tests) / sizeof(kb_tests[0]);
+	int i, any = 0;
+	char *slash;
+	ssize_t len;
+
+	if (child)
+		return kb_child_main(child);
+
+	len = readlink("/proc/self/exe", kshare_self, sizeof(kshare_self) - 1);
+	if (len <= 0)
+		kb_die("readlink /proc/self/exe");
+	kshare_self[len] = '\0';
+	snprintf(kshare_true, sizeof(kshare_true), "%s", kshare_self);
+	slash = strrchr(kshare_true, '/');
+	snprintf(slash + 1, sizeof(kshare_true) - (size_t)(slash + 1 - kshare_true),
+		 "kshare-kbench-true");
+	if (access(kshare_true, X_OK))
+		kb_die(kshare_true);
+
+	/* kshare_available() only reads the header: the process page stays untouched. */
+	kb_info();
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick")) {
+			kshare_quick = 1;
+			continue;
+		}
+		for (t = 0; t < n; t++)
+			if (!strcmp(argv[i], kb_tests[t].name))
+				break;
+		if (t == n) {
+			fprintf(stderr, "kshare-kbench: unknown test %s\n", argv[i]);
+			return 2;
+		}
+		kb_tests[t].fn();
+		any = 1;
+	}
+	if (!any)
+		for (t = 0; t < n; t++)
+			kb_tests[t].fn();
+	printf("KBENCH_DONE\n");
+	return 0;
+}
