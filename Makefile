@@ -39,6 +39,13 @@ test-vm: user kernel
 test-negative: user kernel-off
 	scripts/vm-test --kernel off --expect-fail
 
+# The kernel's own selftests (rseq, vDSO, exec, proc, clone3), built from a
+# pristine copy of the source, on the kshare kernel and on the kernel without
+# it: any result that differs fails (results/kselftest-ab.md).
+.PHONY: test-kselftest-ab
+test-kselftest-ab: user kernel kernel-off
+	scripts/kselftest-ab
+
 # The guest suite on a kernel with KASAN, lockdep, DEBUG_VM and
 # DEBUG_ATOMIC_SLEEP (kernel/debug.config): any splat fails it.
 kernel-debug: deps
@@ -93,7 +100,7 @@ bench: user kernel
 	scripts/bench
 
 # Order matters for the reader: the last line is the guest suite's total.
-check: test-host checkpatch test-preload test-install test-sanitizers test-debug test-negative test-vm
+check: test-host checkpatch test-preload test-install test-sanitizers test-debug test-negative test-kselftest-ab test-vm
 
 demo: user kernel
 	scripts/vm-run --kernel kshare --quiet \
