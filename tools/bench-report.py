@@ -23,6 +23,25 @@ def medians(path):
     return data["context"], out
 
 
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def qemu_version():
+    try:
+        out = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True, text=True)
+        return out.stdout.splitlines()[0].replace("QEMU emulator version", "QEMU")
+    except (OSError, IndexError):
+        return "QEMU"
+
+
 def table(res):
     calls = {}
     for name, ns in res.items():
@@ -68,9 +87,9 @@ def main():
                    "guest": {"context": gctx, "median_ns": guest}}, f, indent=1)
 
     md = ["# kshare-bench results", "",
-          f"Host: {platform.node()}, {os.cpu_count()} CPUs, Linux {platform.release()} "
+          f"Host: {platform.node()}, {cpu_model()}, {os.cpu_count()} CPUs, Linux {platform.release()} "
           f"(no kshare: every kshare call takes its fallback). Guest: the kshare kernel "
-          f"under QEMU {gctx.get('host_name', '')} in TCG mode (no KVM), 2 vCPUs.", "",
+          f"under {qemu_version()} in TCG mode (no KVM), 2 vCPUs.", "",
           "Method: Google Benchmark, 5 repetitions of at least 0.2 s each, the median "
           "reported, in ns/op of wall time. Under TCG absolute times mean little: compare "
           "ratios within one run. Produced by `make bench`.", ""]
@@ -82,6 +101,8 @@ def main():
            "instruction is emulated, so ratios between very short operations (a load, a "
            "short memcpy) are distorted by the emulator's per-block costs; the numbers "
            "still compare kshare against the system calls within one run.", ""]
+    md += ["Kernel-side costs (fork, exec, exit, memory per process, ps, reader scaling) and "
+           "the locking measurements: `kernel.md`; method: `docs/benchmarks.md`.", ""]
     with open(os.path.join(out, "bench.md"), "w") as f:
         f.write("\n".join(md))
 

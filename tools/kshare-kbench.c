@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -222,17 +223,22 @@ static void __attribute__((noreturn)) kb_child_wait(int ready_fd)
 static int kb_child_main(const char *kind)
 {
 	const char *fd = getenv("KBENCH_READY"), *idx = getenv("KBENCH_IDX");
+	int ready_fd = fd ? atoi(fd) : -1, index = idx ? atoi(idx) : 0;
 	enum kb_kind k;
 
+	/*
+	 * Parsed before acting: the argv fallback of setproctitle writes over
+	 * the environment strings these point into.
+	 */
 	for (k = KB_NONE; k <= KB_TRUE; k++)
 		if (!strcmp(kind, kb_kind_name[k]))
 			break;
 	if (k == KB_TRUE)
 		return 0;
-	if (k > KB_TRUE || !fd)
+	if (k > KB_TRUE || ready_fd < 0)
 		return 2;
-	kb_child_act(k, idx ? atoi(idx) : 0);
-	kb_child_wait(atoi(fd));
+	kb_child_act(k, index);
+	kb_child_wait(ready_fd);
 }
 
 struct kb_group {
@@ -284,9 +290,16 @@ static void kb_group_start(struct kb_group *g, long n, enum kb_kind kind, int do
 	}
 	close(ready[1]);
 	while (got < n) {
+		struct pollfd pfd = { .fd = ready[0], .events = POLLIN };
 		char buf[256];
-		ssize_t r = read(ready[0], buf, sizeof(buf));
+		ssize_t r;
 
+		/* A child that never gets ready must not hang the whole run. */
+		if (poll(&pfd, 1, 120000) == 0) {
+			fprintf(stderr, "kshare-kbench: %ld of %ld children ready after 120 s\n", got, n);
+			break;
+		}
+		r = read(ready[0], buf, sizeof(buf));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
@@ -353,7 +366,7 @@ static double kb_fork_exit_batch(int iters)
  */
 static void kb_fork_as(long kind)
 {
-	int b, batches = KB_N(7, 2), iters = KB_N(300, 50);
+	int b, batches = KB_N(5, 2), iters = KB_N(200, 50);
 
 	kb_child_act((enum kb_kind)kind, 0);
 	kb_fork_exit_batch(iters / 4);	/* warm up */
@@ -393,7 +406,7 @@ static double kb_exec_batch(const char *path, int iters)
 
 static void test_exec(void)
 {
-	int b, batches = KB_N(7, 2), iters = KB_N(150, 20);
+	int b, batches = KB_N(5, 2), iters = KB_N(100, 20);
 
 	kb_exec_batch(kshare_true, iters / 4);
 	kb_exec_batch(kshare_self, iters / 4);
@@ -410,7 +423,7 @@ static void kb_exit_at(long live)
 {
 	/* The child's last timestamp before _exit, read back after waitpid. */
 	uint64_t *stamp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	int b, i, batches = KB_N(3, 1), iters = KB_N(200, 30);
+	int b, i, batches = KB_N(2, 1), iters = KB_N(150, 30);
 	uint64_t *lat = calloc((size_t)iters, sizeof(*lat));
 	char variant[32];
 
@@ -476,7 +489,7 @@ static void test_live(void)
 static void kb_reparent_as(long kind)
 {
 	long n = KB_N(1000, 200);
-	int r, reps = KB_N(3, 1);
+	int r, reps = KB_N(2, 1);
 	size_t shared_size = 4096 + (size_t)n * sizeof(pid_t);
 	char *shared;
 
@@ -647,7 +660,7 @@ static void test_procs(void)
 	 * The first processes after boot find memory still settling (the
 	 * initramfs being freed, caches growing): one unmeasured group first.
 	 */
-	kb_group_start(&warm, n / 2, KB_NONE, 1);
+	kb_group_start(&warm, n / 5, KB_NONE, 1);
 	kb_group_stop(&warm);
 	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		const char *kind = kb_kind_name[kinds[k]];
@@ -814,17 +827,19 @@ static void kb_scale_run(enum kb_reader what, int readers, int writer, int ms)
 
 static void kb_scaling(long unused)
 {
-	int ms = KB_N(400, 100), what, readers, writer;
+	int ms = KB_N(300, 100), rep, what, readers, writer;
 	char saved[65] = "";
 
 	(void)unused;
 	gethostname(saved, sizeof(saved));
 	sethostname("kbench-a", 8);
 	kshare_setproctitle("-%s", kb_title_a);
-	for (what = KB_R_HOST_KSHARE; what <= KB_R_GETPROCTITLE; what++)
-		for (writer = 0; writer <= 1; writer++)
-			for (readers = 1; readers <= 2; readers++)
-				kb_scale_run((enum kb_reader)what, readers, writer, ms);
+	/* Repeated, every case in turn, so that a busy host spreads over all. */
+	for (rep = 0; rep < KB_N(3, 1); rep++)
+		for (what = KB_R_HOST_KSHARE; what <= KB_R_GETPROCTITLE; what++)
+			for (writer = 0; writer <= 1; writer++)
+				for (readers = 1; readers <= 2; readers++)
+					kb_scale_run((enum kb_reader)what, readers, writer, ms);
 	sethostname(saved, strlen(saved));
 }
 
