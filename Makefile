@@ -46,6 +46,17 @@ test-negative: user kernel-off
 test-kselftest-ab: user kernel kernel-off
 	scripts/kselftest-ab
 
+# The series' own kselftest (tools/testing/selftests/kshare), built the
+# kselftest way: it must pass on the kshare kernel and fail without kshare.
+.PHONY: test-kselftest-kshare
+test-kselftest-kshare: user kernel kernel-off
+	scripts/kselftest-kshare
+
+# Every patch of kernel/patches builds on its own, in order.
+.PHONY: test-series
+test-series: deps
+	scripts/kernel-series-check
+
 # The guest suite on a kernel with KASAN, lockdep, DEBUG_VM and
 # DEBUG_ATOMIC_SLEEP (kernel/debug.config): any splat fails it.
 kernel-debug: deps
@@ -100,7 +111,7 @@ bench: user kernel
 	scripts/bench
 
 # Order matters for the reader: the last line is the guest suite's total.
-check: test-host checkpatch test-preload test-install test-sanitizers test-debug test-negative test-kselftest-ab test-vm
+check: test-host checkpatch test-preload test-install test-sanitizers test-debug test-negative test-kselftest-ab test-kselftest-kshare test-series test-vm
 
 demo: user kernel
 	scripts/vm-run --kernel kshare --quiet \
