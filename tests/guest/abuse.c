@@ -89,22 +89,14 @@ static int mapped(const char *name)
 	return found;
 }
 
-/* /proc/PID/cmdline of @pid, up to its first NUL, in one read(). */
+/* /proc/PID/cmdline of @pid, up to its first NUL. */
 static const char *cmdline_of(pid_t pid)
 {
 	static char buf[4200];
-	char path[64];
-	ssize_t n;
-	int fd;
+	ssize_t n = kt_read_cmdline(pid, buf, sizeof(buf) - 1);
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return "<open failed>";
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
-	return buf;
+	return n < 0 ? "<unreadable>" : buf;
 }
 
 static int unmapped_area_falls_back(void)

@@ -87,6 +87,26 @@ static inline int kt_write_file(const char *path, const char *text)
 	return ok ? 0 : -1;
 }
 
+/*
+ * /proc/PID/cmdline of @pid into @buf, in one read(); returns its length, or
+ * -1. One read() is one consistent copy; a title that changes between two
+ * read() calls of the same open file can mix, as argv always could.
+ */
+static inline ssize_t kt_read_cmdline(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size);
+	close(fd);
+	return n;
+}
+
 static inline int kt_main(const struct ktest *tests, size_t n, unsigned int timeout)
 {
 	unsigned int passed = 0, failed = 0, skipped = 0;

@@ -39,26 +39,6 @@ static size_t capacity(void)
 	return h->title_size - sizeof(struct kshare_title);
 }
 
-/*
- * /proc/PID/cmdline of @pid into @buf, in one read(); returns its length.
- * One read() is one consistent copy; a title that changes between two
- * read() calls of the same open file can mix, as argv always could.
- */
-static ssize_t read_cmdline(pid_t pid, char *buf, size_t size)
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size);
-	close(fd);
-	return n;
-}
-
 /* A child that sets @title, tells us, and waits to be killed. */
 static pid_t child_with_title(const char *title)
 {
@@ -94,7 +74,7 @@ static void end_child(pid_t pid)
 static int seen_as(pid_t pid, const char *title)
 {
 	static char buf[3 * 4096];
-	ssize_t n = read_cmdline(pid, buf, sizeof(buf));
+	ssize_t n = kt_read_cmdline(pid, buf, sizeof(buf));
 
 	KT_EXPECT(n == (ssize_t)strlen(title) + 1, "cmdline has %zd bytes, expected %zu", n,
 		  strlen(title) + 1);
@@ -127,7 +107,7 @@ static int prefix_and_null_follow_bsd(void)
 	KT_EXPECT(kshare_getproctitle(buf, sizeof(buf)) == (ssize_t)strlen(self) &&
 		  !strcmp(buf, self), "getproctitle %s", buf);
 	kshare_setproctitle(NULL); /* back to argv */
-	n = read_cmdline(getpid(), buf, sizeof(buf));
+	n = kt_read_cmdline(getpid(), buf, sizeof(buf));
 	KT_EXPECT(n > 0 && strstr(buf, "title") != NULL, "argv not restored: %.*s", (int)n, buf);
 	return KT_PASS;
 }
@@ -221,7 +201,7 @@ static int inherited_by_fork_reset_by_exec(void)
 	usleep(300000);
 	{
 		char buf[64];
-		ssize_t n = read_cmdline(pid, buf, sizeof(buf));
+		ssize_t n = kt_read_cmdline(pid, buf, sizeof(buf));
 
 		r = n == 25 && !memcmp(buf, "title-exec-child\0--pause", 25) ? KT_PASS : KT_FAIL;
 		if (r != KT_PASS)
@@ -270,7 +250,7 @@ static int concurrent_writers(void)
 			  "create");
 	for (reads = 0; reads < 5000; reads++) {
 		char buf[256];
-		ssize_t n = read_cmdline(pid, buf, sizeof(buf));
+		ssize_t n = kt_read_cmdline(pid, buf, sizeof(buf));
 
 		if (!well_formed(buf, n) && !(n > 0 && strstr(buf, "title")) && bad++ < 3)
 			kt_diag("torn: %zd '%.*s'", n, (int)n, buf);
@@ -299,7 +279,7 @@ static int reader_races_writer(void)
 	usleep(10000);
 	for (reads = 0; reads < 100000; reads++) {
 		char buf[128];
-		ssize_t n = read_cmdline(pid, buf, sizeof(buf));
+		ssize_t n = kt_read_cmdline(pid, buf, sizeof(buf));
 
 		if (n == (ssize_t)strlen(a) + 1 && !memcmp(buf, a, n))
 			seen_a++;
@@ -477,7 +457,7 @@ static int garbage_in_the_page(void)
 	while (now() < end) {
 		static char buf[4 * 4096];
 		double t0 = now(), took;
-		ssize_t n = read_cmdline(pid, buf, sizeof(buf));
+		ssize_t n = kt_read_cmdline(pid, buf, sizeof(buf));
 
 		took = now() - t0;
 		if (took > worst)
@@ -520,7 +500,7 @@ static int sysctl_off_falls_back_to_argv(void)
 	{
 		/* argv overwritten in place: the title, then NULs to argv's end */
 		char buf[256];
-		ssize_t n = read_cmdline(pid, buf, sizeof(buf));
+		ssize_t n = kt_read_cmdline(pid, buf, sizeof(buf));
 
 		r = n > 15 && !memcmp(buf, "fallback title", 15) ? KT_PASS : KT_FAIL;
 		if (r != KT_PASS)
