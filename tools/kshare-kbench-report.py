@@ -197,7 +197,7 @@ def main():
     lines, report["kernel_ab"] = ab_rows(d, rows)
     md += lines + [""]
     md += ["fork, exit and exec above are measured from a freshly exec'd parent per batch "
-           "(6 per kind per boot), since each process's randomised layout moves fork's cost "
+           "(5 per kind per boot), since each process's randomised layout moves fork's cost "
            "by a few percent; the 'live' rows and sethostname, setuid and reparenting come "
            "from one process per boot.", ""]
 
@@ -246,7 +246,9 @@ def main():
                                       ["MemFree", "Slab", "PageTables", "KernelStack", "AnonPages",
                                        "kshare_proc_pages"])
     md += lines + [""]
-    md += ["## Kernel memory with 10^4 processes (forked, never touching kshare)", ""]
+    md += ["## Kernel memory with 10^4 processes (forked, never touching kshare)", "",
+           "Forked by one process exec'd without address-space randomisation (so that its "
+           "page-table layout, which the children copy, is the same on every boot).", ""]
     lines, report["live_mem"] = mem_rows(d, "live_mem", ["N=10000"],
                                          ["MemFree", "Slab", "PageTables", "KernelStack",
                                           "AnonPages", "kshare_proc_pages"])
