@@ -295,5 +295,5 @@ int main(int argc, char **argv)
 
 	if (argc == 2 && strcmp(argv[1], "--check-self") == 0)
 		return check_self();
-	return kt_main(tests, sizeof(tests) / sizeof(tests[0]), 60);
+	return kt_main(tests, sizeof(tests) / sizeof(tests[0]), 300);
 }
