@@ -122,9 +122,41 @@ argv_area *claim_argv()
 	return &area;
 }
 
+// Serialises this process's argv writers and readers, so that
+// kshare_getproctitle() never returns half of one title and half of the
+// next. A bounded spin, as for the title page: a signal handler that
+// interrupts a holder and sets the title itself cannot hang.
+std::atomic<bool> argv_busy{false};
+
+class argv_guard {
+public:
+	argv_guard()
+	{
+		for (int i = 0; i < lock_spins; i++) {
+			if (!argv_busy.exchange(true, std::memory_order_acquire)) {
+				held_ = true;
+				return;
+			}
+			if (i > 100)
+				sched_yield();
+		}
+	}
+	~argv_guard()
+	{
+		if (held_)
+			argv_busy.store(false, std::memory_order_release);
+	}
+	argv_guard(const argv_guard &) = delete;
+	argv_guard &operator=(const argv_guard &) = delete;
+
+private:
+	bool held_ = false;
+};
+
 void set_argv_title(const char *title)
 {
 	argv_area *a = claim_argv();
+	const argv_guard guard;
 
 	if (!a)
 		return;
@@ -235,6 +267,8 @@ ssize_t kshare_getproctitle(char *buf, size_t size)
 			goto out;
 		}
 	} else if (argv_area *a = claim_argv()) {
+		const argv_guard guard;
+
 		len = strnlen(a->start, std::min(a->size, sizeof(title) - 1));
 		std::memcpy(title, a->start, len);
 		goto out;

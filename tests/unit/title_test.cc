@@ -5,6 +5,8 @@
 #include "internal.h"
 
 #include <gtest/gtest.h>
+#include <atomic>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -43,13 +45,14 @@ std::string title_seen_after(Set set)
 		pause();
 		_exit(0);
 	}
+	// Our copy of the write end closed: a child that dies first ends the read.
+	close(ready[1]);
 	char c;
 	const bool ok = read(ready[0], &c, 1) == 1;
 	const std::string seen = ok ? cmdline_of(pid) : "<child died>";
 	kill(pid, SIGKILL);
 	waitpid(pid, nullptr, 0);
 	close(ready[0]);
-	close(ready[1]);
 	return seen;
 }
 
@@ -115,6 +118,44 @@ TEST_F(TitleFallback, EnvironmentSurvivesALongTitle)
 			_exit(1);
 	});
 	EXPECT_EQ(up_to_nul(seen).substr(0, 10), std::string(10, 'x'));
+}
+
+// One thread sets two titles in turn while another reads the title back:
+// every read is one whole title, never a mix of the two.
+TEST_F(TitleFallback, GetproctitleNeverTearsAgainstAWriter)
+{
+	const std::string seen = title_seen_after([] {
+		// Short (gtest takes its flags out of argv, which leaves little
+		// room), and of different lengths: a reader between the writer's
+		// copy and its NUL padding would see "bbaaaa...".
+		const std::string a(24, 'a'), b(2, 'b');
+		std::atomic<long> writes{0};
+		std::atomic<bool> stop{false};
+		kshare_setproctitle("-%s", a.c_str());
+		std::thread writer([&] {
+			for (long i = 0; !stop.load(std::memory_order_relaxed); i++) {
+				kshare_setproctitle("-%s", (i & 1 ? a : b).c_str());
+				writes.store(i + 1, std::memory_order_relaxed);
+			}
+		});
+		long reads = 0, torn = 0;
+		while (reads < 20000 || writes.load(std::memory_order_relaxed) < 20000) {
+			char buf[64];
+			kshare_getproctitle(buf, sizeof(buf));
+			if (std::strcmp(buf, a.c_str()) && std::strcmp(buf, b.c_str()) &&
+			    torn++ == 0)
+				std::fprintf(stderr, "torn: '%s'\n", buf);
+			reads++;
+		}
+		stop.store(true);
+		writer.join();
+		if (torn) {
+			std::fprintf(stderr, "%ld of %ld reads torn\n", torn, reads);
+			_exit(1);
+		}
+		kshare_setproctitle("-%s", "untorn");
+	});
+	EXPECT_EQ(up_to_nul(seen), "untorn");
 }
 
 } // namespace
