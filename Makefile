@@ -4,11 +4,13 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 BUILD := build
 USER_BUILD := $(BUILD)/user
+USER_ARM64_BUILD := $(BUILD)/user-arm64
 CMAKE_FLAGS ?=
 
 .PHONY: help deps kernel kernel-off user test-host test-vm test-negative \
 	checkpatch check demo clean test-preload test-install test-sanitizers bench \
-	kernel-debug test-debug
+	kernel-debug test-debug user-arm64 kernel-arm64 kernel-arm64-off test-arm64 \
+	test-arm64-negative
 
 help:
 	@echo "make demo   - build and boot the kshare kernel, compare getpid inside it"
@@ -16,6 +18,7 @@ help:
 	@echo "              the kshare kernel and the negative control without kshare"
 	@echo "make kernel | kernel-off | user | test-host | test-vm | test-negative | checkpatch"
 	@echo "make test-preload | test-install | test-sanitizers"
+	@echo "make kernel-arm64 | user-arm64 | test-arm64 | test-arm64-negative"
 
 deps:
 	@scripts/install-deps
@@ -110,12 +113,33 @@ checkpatch: deps
 bench: user kernel
 	scripts/bench
 
+# arm64: the same series cross-built with Debian's gcc-aarch64-linux-gnu, and
+# the same guest suite (cross-built with cmake/aarch64-linux-gnu.cmake) under
+# qemu-system-aarch64 (-M virt, TCG); the negative control there too.
+kernel-arm64: deps
+	scripts/kernel-build arm64
+
+kernel-arm64-off: deps
+	scripts/kernel-build arm64-off
+
+user-arm64: deps
+	cmake -S . -B $(USER_ARM64_BUILD) -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
+		-DKSHARE_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(USER_ARM64_BUILD) -j$$(nproc)
+
+test-arm64: user-arm64 kernel-arm64
+	scripts/vm-test --arch arm64 --kernel kshare
+
+test-arm64-negative: user-arm64 kernel-arm64-off
+	scripts/vm-test --arch arm64 --kernel off --expect-fail
+
 # Order matters for the reader: the last line is the guest suite's total.
-check: test-host checkpatch test-preload test-install test-sanitizers test-debug test-negative test-kselftest-ab test-kselftest-kshare test-series test-vm
+check: test-host checkpatch test-preload test-install test-sanitizers test-debug test-negative \
+	test-arm64 test-arm64-negative test-kselftest-ab test-kselftest-kshare test-series test-vm
 
 demo: user kernel
 	scripts/vm-run --kernel kshare --quiet \
 		--add $(USER_BUILD)/guest/bin/kshare-demo -- kshare-demo
 
 clean:
-	rm -rf $(USER_BUILD) $(BUILD)/kernel-*
+	rm -rf $(USER_BUILD) $(USER_ARM64_BUILD) $(BUILD)/kernel-*
