@@ -125,7 +125,8 @@ kernel-arm64-off: deps
 	scripts/kernel-build arm64-off
 
 user-arm64: deps
-	cmake -S . -B $(USER_ARM64_BUILD) -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
+	cmake -S . -B $(USER_ARM64_BUILD) --no-warn-unused-cli \
+		-DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
 		-DKSHARE_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(USER_ARM64_BUILD) -j$$(nproc)
 
