@@ -5,6 +5,7 @@
 
 #include <kshare/kshare.h>
 
+#include <cstdarg>
 #include <cstddef>
 
 namespace kshare::detail {
@@ -27,8 +28,10 @@ void detach();
 // Before the address-space calls: detach if the call would take the area
 // away from the library (see kshare_munmap(3)).
 void guard_munmap(const void *addr, std::size_t len);
-void guard_mremap(const void *old_addr, std::size_t old_size, std::size_t new_size, int flags,
-		  const void *new_addr);
+// mremap's: also takes its variadic arguments and returns the new address
+// they hold (MREMAP_FIXED), or nullptr, as glibc's mremap() reads them.
+void *guard_mremap(const void *old_addr, std::size_t old_size, std::size_t new_size, int flags,
+		   va_list ap);
 void guard_mmap(const void *addr, std::size_t len, int flags);
 void guard_mprotect(const void *addr, std::size_t len, int prot);
 void guard_madvise(const void *addr, std::size_t len, int advice);

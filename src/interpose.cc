@@ -70,16 +70,11 @@ KSHARE_LIBC int munmap(void *addr, size_t len) noexcept
 KSHARE_LIBC void *mremap(void *old_addr, size_t old_size, size_t new_size, int flags,
 			 ...) noexcept
 {
-	void *new_addr = nullptr;
+	va_list ap;
 
-	if (flags & MREMAP_FIXED) {
-		va_list ap;
-
-		va_start(ap, flags);
-		new_addr = va_arg(ap, void *);
-		va_end(ap);
-	}
-	guard_mremap(old_addr, old_size, new_size, flags, new_addr);
+	va_start(ap, flags);
+	void *new_addr = guard_mremap(old_addr, old_size, new_size, flags, ap);
+	va_end(ap);
 	if (auto next = next_mremap.load(std::memory_order_acquire))
 		return next(old_addr, old_size, new_size, flags, new_addr);
 	return reinterpret_cast<void *>(

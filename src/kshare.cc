@@ -178,13 +178,16 @@ void guard_munmap(const void *addr, std::size_t len)
 		detach();
 }
 
-void guard_mremap(const void *old_addr, std::size_t old_size, std::size_t new_size, int flags,
-		  const void *new_addr)
+void *guard_mremap(const void *old_addr, std::size_t old_size, std::size_t new_size, int flags,
+		   va_list ap)
 {
+	void *new_addr = (flags & MREMAP_FIXED) ? va_arg(ap, void *) : nullptr;
+
 	// What moves away, and what the move lands on, are both gone.
 	if (covers_area(old_addr, old_size) ||
 	    ((flags & MREMAP_FIXED) && covers_area(new_addr, new_size)))
 		detach();
+	return new_addr;
 }
 
 void guard_mmap(const void *addr, std::size_t len, int flags)
@@ -247,16 +250,11 @@ int kshare_munmap(void *addr, size_t len)
 
 void *kshare_mremap(void *old_addr, size_t old_size, size_t new_size, int flags, ...)
 {
-	void *new_addr = nullptr;
+	va_list ap;
 
-	if (flags & MREMAP_FIXED) {
-		va_list ap;
-
-		va_start(ap, flags);
-		new_addr = va_arg(ap, void *);
-		va_end(ap);
-	}
-	guard_mremap(old_addr, old_size, new_size, flags, new_addr);
+	va_start(ap, flags);
+	void *new_addr = guard_mremap(old_addr, old_size, new_size, flags, ap);
+	va_end(ap);
 	return reinterpret_cast<void *>(
 		KSHARE_SYSCALL(mremap, old_addr, old_size, new_size, flags, new_addr));
 }
