@@ -4,19 +4,24 @@
 //
 // Each interposer only forwards to the kshare_* function of the same name,
 // which already has libc's signature and errno behaviour and makes the system
-// call itself when the page cannot vouch for a value. That is what makes the
-// shim safe where libc's own function is: in vfork children and signal
-// handlers, in threads, and before any constructor has run (the library's
-// slow path uses only getauxval() and syscall(), and keeps no lock).
+// call itself when the page cannot vouch for a value; no fallback goes
+// through a libc name the shim itself defines. The id getters, gethostname,
+// getdomainname, uname and get_nprocs are safe where libc's are: in vfork
+// children and signal handlers, in threads, before any constructor has run
+// (their slow paths use only getauxval(), secure_getenv() and syscall(), and
+// keep no lock). sysconf() for other names and setproctitle() are what
+// libc's and libbsd's are: not async-signal-safe.
 //
 // libkshare is linked in statically with its symbols localised
 // (--exclude-libs), and this file is compiled with hidden visibility: the
-// only dynamic symbols are the libc names below, so the shim never
-// interposes or clashes with a libkshare.so the program links itself.
+// only dynamic symbols are the libc names below and the shim's link in the
+// detach chain, so the shim never interposes or clashes with a libkshare.so
+// the program links itself.
 #include <kshare/kshare.h>
 
+#include "detail.hpp"
+
 #include <cstdarg>
-#include <cstdio>
 #include <dlfcn.h>
 #include <sys/sysinfo.h>
 #include <sys/types.h>
@@ -50,16 +55,37 @@ KSHARE_INTERPOSE(int, getdomainname, (char *name, size_t len), (name, len))
 KSHARE_INTERPOSE(int, uname, (struct utsname *buf), (buf))
 KSHARE_INTERPOSE(int, get_nprocs, (void), ())
 
+// The shim's link in the chain that carries a detach to every copy of the
+// library in the process: a program's kshare_detach() or kshare_munmap()
+// in libkshare.so reaches the shim's copy too (see kshare.cc).
+extern "C" __attribute__((visibility("default"))) void kshare__detach_chain(void)
+{
+	kshare::detail::detach_chain();
+}
+
+// Tells the library's start-up code (title.cc) that it runs in the shim,
+// which must not move the environment of every program it is loaded into.
+extern "C" __attribute__((visibility("hidden"))) const char kshare__preload_shim = 1;
+
 using sysconf_fn = long (*)(int);
 static sysconf_fn next_sysconf;
+
+// Resolved in a constructor where possible: dlsym() may allocate.
+[[gnu::constructor]] static void resolve_sysconf()
+{
+	__atomic_store_n(&next_sysconf, reinterpret_cast<sysconf_fn>(dlsym(RTLD_NEXT, "sysconf")),
+			 __ATOMIC_RELAXED);
+}
 
 // sysconf() answers many questions: only the online CPU count is ours.
 extern "C" __attribute__((visibility("default"))) long sysconf(int name) noexcept
 {
 	if (name == _SC_NPROCESSORS_ONLN)
 		return kshare_get_nprocs();
-	// A plain global, not a function-local static: its guard would pull
-	// in libstdc++. Racing first calls store the same pointer.
+	// Before the constructor ran (another library's constructor asks):
+	// resolve it now. A plain global, not a function-local static: its
+	// guard would pull in libstdc++. Racing first calls store the same
+	// pointer.
 	sysconf_fn next = __atomic_load_n(&next_sysconf, __ATOMIC_RELAXED);
 	if (!next) {
 		next = reinterpret_cast<sysconf_fn>(dlsym(RTLD_NEXT, "sysconf"));
@@ -68,21 +94,13 @@ extern "C" __attribute__((visibility("default"))) long sysconf(int name) noexcep
 	return next ? next(name) : -1;
 }
 
-// libbsd's setproctitle(), for programs written against it.
+// libbsd's setproctitle(), for programs written against it: the same
+// format rules as kshare_setproctitle().
 extern "C" __attribute__((visibility("default"))) void setproctitle(const char *fmt, ...)
 {
-	char buf[4096];
 	va_list ap;
 
-	if (!fmt) {
-		kshare_setproctitle(nullptr);
-		return;
-	}
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt[0] == '-' ? fmt + 1 : fmt, ap);
+	kshare_vsetproctitle(fmt, ap);
 	va_end(ap);
-	if (fmt[0] == '-')
-		kshare_setproctitle("-%s", buf);
-	else
-		kshare_setproctitle("%s", buf);
 }

@@ -18,12 +18,19 @@ const kshare_uts *uts_record();
 // NUL included; nullptr if there is none this library can write.
 kshare_title *title_record(std::size_t *capacity);
 
+// The same, without looking the area up: nullptr if this copy never did.
+kshare_title *title_record_if_looked(std::size_t *capacity);
+
 // The title page is about to be given up: show its title through argv
 // instead, and take it off the page so that the kernel shows argv.
 void carry_title_over(kshare_title *t, std::size_t capacity);
 
-// Stop reading the area, for good (kshare_detach()).
+// Stop reading the area, for good: this copy of the library only.
 void detach();
+// This copy and the ones after it in the chain (kshare__detach_chain).
+void detach_chain();
+// Every copy of the library the chain reaches (kshare_detach()).
+void detach_everywhere();
 
 // Before the address-space calls: detach if the call would take the area
 // away from the library (see kshare_munmap(3)).

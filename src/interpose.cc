@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: MIT
-// libkshare.so and libkshare-preload.so only: libc's address-space calls, so
-// that a program that unmaps, moves, overlays or read-protects the [kshare]
-// area through libc never leaves the library reading a hole.
+// The preload shim only: libc's address-space calls, so that a program that
+// unmaps, moves, overlays or protects the [kshare] area through libc never
+// leaves a copy of the library reading a hole.
 //
-// Each call detaches this copy of the library if need be, then passes the
-// call on to the next definition (RTLD_NEXT): the preload shim's copy hands
-// it to a libkshare.so the program links, which hands it to libc, so every
-// copy in the process hears of it, and other interposers (sanitizers,
-// profilers) keep seeing the calls.
+// Each call detaches every copy of the library in the process if need be
+// (detach_everywhere()), then passes the call on to the next definition
+// (RTLD_NEXT), so that other interposers (sanitizers, profilers) keep
+// seeing the calls.
 //
-// Not in the static library, where defining libc's names would fight libc.a
-// and the sanitizers' interceptors; static programs call the kshare_ twins
-// themselves (see <kshare/kshare.h>).
+// Not in libkshare.so or libkshare.a: a library a program links must not
+// take over every other library's mappings (allocators, JITs, sanitizers).
+// Programs that link libkshare call the kshare_ twins themselves (see
+// <kshare/kshare.h>), or run under the shim.
 #include "detail.hpp"
 #include "syscall.hpp"
 

@@ -10,7 +10,10 @@
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
+#include <cstdlib>
+#include <dlfcn.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 
@@ -36,6 +39,10 @@ constinit std::atomic<kshare_title *> title{nullptr};
 constinit std::atomic<std::size_t> title_cap{0};
 constinit std::atomic<std::uintptr_t> area_begin{0};
 constinit std::atomic<std::uintptr_t> area_end{0};
+constinit std::atomic<std::uintptr_t> title_begin{0};
+// The kernel works on whole pages: so do the comparisons. From the auxiliary
+// vector, not sysconf(), which the preload shim interposes.
+constinit std::atomic<std::uintptr_t> page_size{0};
 
 constexpr std::size_t end_of_proc_size =
 	offsetof(kshare_sys_header, proc_size) + sizeof(kshare_sys_header::proc_size);
@@ -90,6 +97,10 @@ void publish(const kshare_sys_header *h)
 	kshare_title *t = title_of(h);
 	const auto begin = reinterpret_cast<std::uintptr_t>(h);
 
+	if (!page_size.load(std::memory_order_relaxed)) {
+		const unsigned long ps = getauxval(AT_PAGESZ);
+		page_size.store(ps ? ps : 4096, std::memory_order_relaxed);
+	}
 	header.store(h, std::memory_order_relaxed);
 	uts.store(uts_of(h), std::memory_order_relaxed);
 	title.store(t, std::memory_order_relaxed);
@@ -97,6 +108,7 @@ void publish(const kshare_sys_header *h)
 	area_begin.store(begin, std::memory_order_relaxed);
 	area_end.store(!h ? 0 : t ? begin + h->title_offset + h->title_size : begin + h->map_size,
 		       std::memory_order_relaxed);
+	title_begin.store(t ? begin + h->title_offset : 0, std::memory_order_relaxed);
 	__atomic_store_n(&kshare__proc, proc, __ATOMIC_RELAXED);
 	looked.store(true, std::memory_order_release);
 }
@@ -116,15 +128,38 @@ void use(const kshare_sys_header *h)
 	}
 }
 
+// KSHARE=off in the environment: every call is the system call, so that
+// seccomp filters, ptrace-based emulators and LD_PRELOAD fakers (fakeroot)
+// see every question, as they would without kshare. secure_getenv(): a
+// set-user-ID program does not take orders from its caller's environment.
+bool turned_off()
+{
+	const char *v = secure_getenv("KSHARE");
+	return v && std::strcmp(v, "off") == 0;
+}
+
+// Whether the area's first page is still mapped. A program may have
+// unmapped it with a raw system call before the library's first call (a
+// checkpoint/restore tool, a static libc's munmap()): mincore() says
+// ENOMEM then, where reading it would fault. Any other error (a seccomp
+// filter that denies mincore) leaves the auxiliary vector's word for it.
+bool still_mapped(const void *area)
+{
+	unsigned char vec;
+	return KSHARE_SYSCALL(mincore, const_cast<void *>(area), 1, &vec) == 0 || errno != ENOMEM;
+}
+
 const kshare_sys_header *lookup()
 {
 	if (looked.load(std::memory_order_acquire))
 		return header.load(std::memory_order_relaxed);
-	// getauxval() only reads memory: safe in signal handlers, vfork
+	// Only memory reads and one mincore(): safe in signal handlers, vfork
 	// children and before constructors have run.
+	const int saved_errno = errno;
 	const auto *h = reinterpret_cast<const kshare_sys_header *>(getauxval(AT_KSHARE));
-	if (h && !acceptable(h))
+	if (h && (turned_off() || !still_mapped(h) || !acceptable(h)))
 		h = nullptr;
+	errno = saved_errno;
 	use(h);
 	return h;
 }
@@ -140,13 +175,20 @@ const kshare_uts *uts_record()
 kshare_title *title_record(std::size_t *capacity)
 {
 	lookup();
+	return title_record_if_looked(capacity);
+}
+
+kshare_title *title_record_if_looked(std::size_t *capacity)
+{
 	*capacity = title_cap.load(std::memory_order_relaxed);
 	return title.load(std::memory_order_relaxed);
 }
 
 void detach()
 {
-	lookup();
+	// No look-up: the area may be gone already (detach before the first
+	// call, after a raw munmap). If this copy never looked, it never used
+	// the title page either.
 	if (kshare_title *t = title.load(std::memory_order_relaxed))
 		carry_title_over(t, title_cap.load(std::memory_order_relaxed));
 	detached.store(true, std::memory_order_relaxed);
@@ -155,19 +197,71 @@ void detach()
 	publish(nullptr);
 }
 
+// ---- every copy of the library in the process ----
+//
+// A process may hold several copies: the preload shim's, libkshare.so's, and
+// static ones inside the program or other libraries. Each keeps its own
+// pointer to the area, so each must hear of a detach. The copies that export
+// kshare__detach_chain (libkshare.so, the shim) form a chain in the dynamic
+// linker's search order: each detaches itself and calls the next one's
+// (RTLD_NEXT). A detach anywhere starts at the head of the chain
+// (RTLD_DEFAULT), which reaches all of them and, idempotently, this copy
+// again. Copies hidden inside another object reach the chain but cannot be
+// reached by it: see kshare_detach(3).
+using chain_fn = void (*)();
+constinit std::atomic<chain_fn> chain_head{nullptr};
+constinit std::atomic<chain_fn> chain_next{nullptr};
+
+// Resolved in a constructor: dlsym() may allocate, and an allocator that
+// maps memory would come back to the guards. Static programs (no dynamic
+// linker, AT_BASE 0) hold one copy and need no chain.
+[[gnu::constructor]] void find_other_copies()
+{
+	if (!getauxval(AT_BASE))
+		return;
+	chain_head.store(reinterpret_cast<chain_fn>(dlsym(RTLD_DEFAULT, "kshare__detach_chain")),
+			 std::memory_order_release);
+	chain_next.store(reinterpret_cast<chain_fn>(dlsym(RTLD_NEXT, "kshare__detach_chain")),
+			 std::memory_order_release);
+}
+
+void detach_chain()
+{
+	detach();
+	if (chain_fn next = chain_next.load(std::memory_order_acquire))
+		next();
+}
+
+void detach_everywhere()
+{
+	detach();
+	if (chain_fn head = chain_head.load(std::memory_order_acquire))
+		head();
+}
+
 namespace {
 
-bool covers_area(const void *addr, std::size_t len)
+bool overlaps(const void *addr, std::size_t len, std::uintptr_t from, std::uintptr_t to)
 {
-	if (!lookup())
-		return false;
 	const auto begin = reinterpret_cast<std::uintptr_t>(addr);
-	// The kernel works on whole pages: so does the comparison.
-	const std::uintptr_t page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+	const std::uintptr_t page = page_size.load(std::memory_order_relaxed);
 	const std::uintptr_t first = begin & ~(page - 1);
 	const std::uintptr_t last = len > UINTPTR_MAX - begin ? UINTPTR_MAX : begin + len;
-	return len && first < area_end.load(std::memory_order_relaxed) &&
-	       last > area_begin.load(std::memory_order_relaxed);
+	return len && first < to && last > from;
+}
+
+// Looks the area up if this copy has not yet: the call about to be made is
+// what would take it away, so it is still there to be read.
+bool covers_area(const void *addr, std::size_t len)
+{
+	return lookup() && overlaps(addr, len, area_begin.load(std::memory_order_relaxed),
+				    area_end.load(std::memory_order_relaxed));
+}
+
+bool covers_title(const void *addr, std::size_t len)
+{
+	const std::uintptr_t from = title_begin.load(std::memory_order_relaxed);
+	return lookup() && from && overlaps(addr, len, from, area_end.load(std::memory_order_relaxed));
 }
 
 } // namespace
@@ -175,7 +269,7 @@ bool covers_area(const void *addr, std::size_t len)
 void guard_munmap(const void *addr, std::size_t len)
 {
 	if (covers_area(addr, len))
-		detach();
+		detach_everywhere();
 }
 
 void *guard_mremap(const void *old_addr, std::size_t old_size, std::size_t new_size, int flags,
@@ -186,7 +280,7 @@ void *guard_mremap(const void *old_addr, std::size_t old_size, std::size_t new_s
 	// What moves away, and what the move lands on, are both gone.
 	if (covers_area(old_addr, old_size) ||
 	    ((flags & MREMAP_FIXED) && covers_area(new_addr, new_size)))
-		detach();
+		detach_everywhere();
 	return new_addr;
 }
 
@@ -194,20 +288,23 @@ void guard_mmap(const void *addr, std::size_t len, int flags)
 {
 	// MAP_FIXED replaces what was there; MAP_FIXED_NOREPLACE fails instead.
 	if ((flags & MAP_FIXED) && covers_area(addr, len))
-		detach();
+		detach_everywhere();
 }
 
 void guard_mprotect(const void *addr, std::size_t len, int prot)
 {
-	if (!(prot & PROT_READ) && covers_area(addr, len))
-		detach();
+	// Unreadable pages fault the readers; a title page that cannot be
+	// written faults setproctitle().
+	if ((!(prot & PROT_READ) && covers_area(addr, len)) ||
+	    (!(prot & PROT_WRITE) && covers_title(addr, len)))
+		detach_everywhere();
 }
 
 void guard_madvise(const void *addr, std::size_t len, int advice)
 {
 	// fork() children would lack the area the library reads.
 	if ((advice == MADV_DONTFORK || advice == MADV_WIPEONFORK) && covers_area(addr, len))
-		detach();
+		detach_everywhere();
 }
 
 } // namespace kshare::detail
@@ -239,7 +336,7 @@ int kshare__attach(const void *area)
 
 void kshare_detach(void)
 {
-	detach();
+	detach_everywhere();
 }
 
 int kshare_munmap(void *addr, size_t len)

@@ -5,39 +5,223 @@
 #include "detail.hpp"
 #include "internal.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <cstring>
 
+#include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
 
 extern char **environ;
 
+// Defined (hidden) by the preload shim only: its copy of the library must
+// not move the environment of every program it is preloaded into.
+extern "C" [[gnu::weak, gnu::visibility("hidden")]] const char kshare__preload_shim;
+
 namespace kshare::detail {
 namespace {
 
-// argv as the program got it: glibc passes argc, argv and envp to the
-// functions in .init_array, shared libraries and static programs alike.
-int saved_argc;
-char **saved_argv;
+// ---- the argv area, as the kernel handed it over ----
 
-[[gnu::used]] void capture_argv(int argc, char **argv, char **)
+// Where the argv strings and the environment strings after them lay when the
+// process started. Found once, before main() (see capture_argv()); the
+// program's argv[] and environ[] arrays are never consulted again, so a
+// program that points argv[0] at a string of its own, or lets getopt()
+// permute argv[], does not move the area.
+struct argv_area {
+	char *start = nullptr;	   // the first argv string
+	std::size_t args = 0;	   // bytes of argv strings, NULs included
+	std::size_t with_env = 0; // args, and the environment strings after them
+	// Set at the first title (under argv_guard):
+	bool claimed = false;
+	bool title_set = false;
+	std::size_t size = 0;	   // bytes the title may use
+	char *original = nullptr; // the argv strings as they were at the claim
+};
+argv_area area;
+
+bool environ_points_into(const char *begin, const char *end)
 {
-	saved_argc = argc;
-	saved_argv = argv;
+	for (char **e = environ; e && *e; e++)
+		if (*e >= begin && *e < end)
+			return true;
+	return false;
 }
-[[gnu::section(".init_array"), gnu::used]] void (*const capture_argv_entry)(int, char **, char **) =
+
+// Copy the environment to the heap, so that its original strings, which
+// lie after argv's, can carry a long title. Done before main(), as libbsd
+// and PostgreSQL do at start-up: nobody holds a getenv() pointer into the
+// original strings yet, and no other thread can be reading environ.
+void move_environ()
+{
+	int n = 0;
+	while (environ[n])
+		n++;
+	char **env = static_cast<char **>(std::malloc((n + 1) * sizeof(char *)));
+	if (!env)
+		return;
+	for (int i = 0; i < n; i++) {
+		env[i] = strdup(environ[i]);
+		if (!env[i]) {
+			while (i--)
+				std::free(env[i]);
+			std::free(env);
+			return;
+		}
+	}
+	env[n] = nullptr;
+	environ = env;
+}
+
+// glibc passes argc, argv and envp to the functions in .init_array, in shared
+// libraries and static programs alike.
+[[gnu::used]] void capture_argv(int argc, char **argv, char **envp)
+{
+	if (area.start || argc < 1 || !argv || !argv[0])
+		return;
+	char *end = argv[0];
+	for (int i = 0; i < argc && argv[i] == end; i++)
+		end = argv[i] + std::strlen(argv[i]) + 1;
+	const std::size_t args = static_cast<std::size_t>(end - argv[0]);
+	for (int i = 0; envp && envp[i] && envp[i] == end; i++)
+		end = envp[i] + std::strlen(envp[i]) + 1;
+	area.start = argv[0];
+	area.args = args;
+	area.with_env = static_cast<std::size_t>(end - argv[0]);
+	// The shim leaves the environment where it is: the title then has the
+	// argv strings only, unless the program (or libbsd) moves it itself.
+	if (!&kshare__preload_shim && area.with_env > args &&
+	    environ_points_into(argv[0] + args, end))
+		move_environ();
+}
+// Not const: the constructor below shares the (writable) section.
+[[gnu::section(".init_array"), gnu::used]] void (*capture_argv_entry)(int, char **, char **) =
 	capture_argv;
 
-// The title page's writers take its sequence counter from even to odd as a
-// lock. A process that scribbles on its own page may leave it odd: after a
-// bounded wait we write anyway, so setproctitle() never hangs.
+// Serialises this process's argv writers and readers, so that
+// kshare_getproctitle() never returns half of one title and half of the
+// next. A bounded spin: a signal handler that interrupts a holder and sets
+// the title itself cannot hang.
 constexpr int lock_spins = 10000;
+std::atomic<bool> argv_busy{false};
+
+bool lock_argv()
+{
+	for (int i = 0; i < lock_spins; i++) {
+		if (!argv_busy.exchange(true, std::memory_order_acquire))
+			return true;
+		if (i > 100)
+			sched_yield();
+	}
+	return false;
+}
+
+void unlock_argv()
+{
+	argv_busy.store(false, std::memory_order_release);
+}
+
+class argv_guard {
+public:
+	argv_guard() : held_(lock_argv()) {}
+	~argv_guard()
+	{
+		if (held_)
+			unlock_argv();
+	}
+	argv_guard(const argv_guard &) = delete;
+	argv_guard &operator=(const argv_guard &) = delete;
+
+private:
+	bool held_;
+};
+
+// At the first title: how much may it use, and what to restore. The
+// environment's strings only if no environ entry points into them any more.
+bool claim_argv()
+{
+	if (area.claimed)
+		return area.original != nullptr;
+	area.claimed = true;
+	if (!area.start)
+		return false;
+	// What ps shows now (the program may have blanked a password in its
+	// arguments: restore that, not what exec passed).
+	area.original = static_cast<char *>(std::malloc(area.args));
+	if (!area.original)
+		return false;
+	std::memcpy(area.original, area.start, area.args);
+	// glibc's program_invocation_name and _short_name point into argv[0]
+	// (err(3), error(3) and the title's own prefix print them): give them
+	// copies before the title overwrites it, as libbsd does.
+	const char *end = area.start + area.with_env;
+	if (program_invocation_name >= area.start && program_invocation_name < end) {
+		if (char *name = strdup(program_invocation_name)) {
+			const char *slash = std::strrchr(name, '/');
+			program_invocation_short_name = slash ? const_cast<char *>(slash + 1) : name;
+			program_invocation_name = name;
+		}
+	}
+	area.size = area.args;
+	if (area.with_env > area.args &&
+	    !environ_points_into(area.start + area.args, area.start + area.with_env))
+		area.size = area.with_env;
+	return true;
+}
+
+// Under argv_guard, after claim_argv().
+void write_argv_title(const char *title)
+{
+	if (!title) {
+		std::memcpy(area.start, area.original, area.args);
+		std::memset(area.start + area.args, 0, area.size - area.args);
+		area.title_set = false;
+		return;
+	}
+	const std::size_t n = std::min(std::strlen(title), area.size - 1);
+	std::memcpy(area.start, title, n);
+	// NULs after it: /proc/PID/cmdline then ends the title there.
+	std::memset(area.start + n, 0, area.size - n);
+	area.title_set = true;
+}
+
+void set_argv_title(const char *title)
+{
+	const argv_guard guard;
+
+	if (claim_argv())
+		write_argv_title(title);
+}
+
+// The arguments as ps shows them when no title is set: the argv strings
+// joined by spaces. Return the length, at most @size - 1, NUL-terminated.
+std::size_t joined_arguments(char *buf, std::size_t size)
+{
+	std::size_t n = std::min(area.args, size - 1);
+
+	std::memcpy(buf, area.start, n);
+	while (n && buf[n - 1] == '\0')
+		n--;
+	std::replace(buf, buf + n, '\0', ' ');
+	buf[n] = '\0';
+	return n;
+}
+
+// ---- the title page ----
+
+// The title page's writers take its sequence counter from even to odd as a
+// lock shared by every copy of the library in the process (the preload
+// shim's and libkshare.so's); the kernel's reader and kshare_getproctitle()
+// only read it. A counter left odd (a writer that died in a raw clone()
+// child, a program that scribbles on its own page) is taken over after a
+// bounded wait, always by moving it forward: the kernel's reader compares
+// counters, and one that went backwards could pair two different titles.
+constexpr int takeover_tries = 100;
 
 std::uint32_t lock_title(kshare_title *t)
 {
@@ -51,142 +235,114 @@ std::uint32_t lock_title(kshare_title *t)
 			sched_yield();
 		seq = __atomic_load_n(&t->seq, __ATOMIC_RELAXED);
 	}
-	seq |= 1;
-	__atomic_store_n(&t->seq, seq, __ATOMIC_RELAXED);
-	std::atomic_thread_fence(std::memory_order_seq_cst);
-	return seq;
+	for (int i = 0; i < takeover_tries; i++) {
+		const std::uint32_t next = seq + ((seq & 1) ? 2 : 1);
+		if (__atomic_compare_exchange_n(&t->seq, &seq, next, false, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return next;
+	}
+	return 0; // somebody keeps rewriting it: leave the title alone
 }
 
 void unlock_title(kshare_title *t, std::uint32_t odd_seq)
 {
-	// Pairs with the kernel's smp_load_acquire() of ->seq: the title is
-	// complete before the counter is even again.
-	__atomic_store_n(&t->seq, odd_seq + 1, __ATOMIC_RELEASE);
+	// Release pairs with the kernel's smp_load_acquire() of ->seq and with
+	// the acquire in read_title_page(): the title is complete before the
+	// counter is even again. A CAS, not a store: if a waiter took the lock
+	// over meanwhile, the counter is its to end, and must not go back.
+	__atomic_compare_exchange_n(&t->seq, &odd_seq, odd_seq + 1, false, __ATOMIC_RELEASE,
+				    __ATOMIC_RELAXED);
 }
 
-// ---- the fallback: argv overwritten in place ----
-
-struct argv_area {
-	char *start = nullptr;
-	std::size_t size = 0;	// argv strings, and the environment after them
-	char *original = nullptr; // the original argv strings, NULs and all
-	std::size_t original_size = 0;
-};
-
-// Claim the contiguous argv and environment strings, moving the
-// environment to the heap first. Done once, on the first fallback call.
-argv_area *claim_argv()
+// The title bytes are read while a writer may be storing them: every access
+// on both sides is a relaxed atomic, and the counter decides what counts.
+void store_racy(char *dst, const char *src, std::size_t n)
 {
-	static argv_area area;
-	static std::atomic<int> state{0}; // 0 not yet, 1 claimed, 2 impossible
-
-	if (state.load(std::memory_order_acquire) == 1)
-		return &area;
-	if (state.load(std::memory_order_acquire) == 2 || !saved_argv || saved_argc < 1 ||
-	    !saved_argv[0])
-		return nullptr;
-
-	char *end = saved_argv[0];
-	for (int i = 0; i < saved_argc && saved_argv[i] == end; i++)
-		end = saved_argv[i] + std::strlen(saved_argv[i]) + 1;
-	const std::size_t args = static_cast<std::size_t>(end - saved_argv[0]);
-	for (int i = 0; environ && environ[i] && environ[i] == end; i++)
-		end = environ[i] + std::strlen(environ[i]) + 1;
-
-	char *original = static_cast<char *>(std::malloc(args));
-	if (!original) {
-		state.store(2, std::memory_order_release);
-		return nullptr;
-	}
-	std::memcpy(original, saved_argv[0], args);
-	if (end > saved_argv[0] + args) {
-		// The title may run into the environment: keep a copy of it.
-		int n = 0;
-		while (environ[n])
-			n++;
-		char **env = static_cast<char **>(std::malloc((n + 1) * sizeof(char *)));
-		if (!env) {
-			end = saved_argv[0] + args;
-		} else {
-			for (int i = 0; i < n; i++)
-				env[i] = strdup(environ[i]);
-			env[n] = nullptr;
-			environ = env;
-		}
-	}
-	area.start = saved_argv[0];
-	area.size = static_cast<std::size_t>(end - saved_argv[0]);
-	area.original = original;
-	area.original_size = args;
-	state.store(1, std::memory_order_release);
-	return &area;
+	for (std::size_t i = 0; i < n; i++)
+		__atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
 }
 
-// Serialises this process's argv writers and readers, so that
-// kshare_getproctitle() never returns half of one title and half of the
-// next. A bounded spin, as for the title page: a signal handler that
-// interrupts a holder and sets the title itself cannot hang.
-std::atomic<bool> argv_busy{false};
-
-class argv_guard {
-public:
-	argv_guard()
-	{
-		for (int i = 0; i < lock_spins; i++) {
-			if (!argv_busy.exchange(true, std::memory_order_acquire)) {
-				held_ = true;
-				return;
-			}
-			if (i > 100)
-				sched_yield();
-		}
-	}
-	~argv_guard()
-	{
-		if (held_)
-			argv_busy.store(false, std::memory_order_release);
-	}
-	argv_guard(const argv_guard &) = delete;
-	argv_guard &operator=(const argv_guard &) = delete;
-
-private:
-	bool held_ = false;
-};
-
-void set_argv_title(const char *title)
+void load_racy(char *dst, const char *src, std::size_t n)
 {
-	argv_area *a = claim_argv();
-	const argv_guard guard;
-
-	if (!a)
-		return;
-	if (!title) {
-		std::memset(a->start, 0, a->size);
-		std::memcpy(a->start, a->original, a->original_size);
-		return;
-	}
-	const std::size_t n = std::min(std::strlen(title), a->size - 1);
-	std::memcpy(a->start, title, n);
-	// NULs after it: /proc/PID/cmdline then ends the title there.
-	std::memset(a->start + n, 0, a->size - n);
+	for (std::size_t i = 0; i < n; i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
-// A consistent copy of the title in @t into @buf (@size bytes), under the
-// writers' lock. Return whether a title is set.
-bool read_title(kshare_title *t, std::size_t capacity, char *buf, std::size_t size)
+void write_title_page(kshare_title *t, std::size_t capacity, const char *title)
+{
+	const std::size_t len = title ? std::min(std::strlen(title), capacity - 1) : 0;
+	const std::uint32_t seq = lock_title(t);
+
+	if (!seq)
+		return;
+	if (title) {
+		store_racy(t->title, title, len);
+		__atomic_store_n(&t->title[len], '\0', __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&t->len, static_cast<std::uint32_t>(len), __ATOMIC_RELAXED);
+	__atomic_store_n(&t->flags, title ? KSHARE_TITLE_SET : 0u, __ATOMIC_RELAXED);
+	unlock_title(t, seq);
+}
+
+// A consistent copy of the title in @t into @buf (@size bytes), read under
+// the sequence counter without writing to the page, so that a busy reader
+// never makes the kernel's reader give up. Return whether a title is set;
+// -1 if no consistent copy could be had (a writer that never stops).
+constexpr int read_tries = 1000;
+
+int read_title_page(const kshare_title *t, std::size_t capacity, char *buf, std::size_t size)
 {
 	const std::size_t cap = std::min(capacity, size);
-	const std::uint32_t seq = lock_title(t);
-	const bool set = t->flags & KSHARE_TITLE_SET;
-	std::size_t len = 0;
 
-	if (set) {
-		len = strnlen(t->title, std::min<std::size_t>(t->len, cap - 1));
-		std::memcpy(buf, t->title, len);
+	for (int i = 0; i < read_tries; i++) {
+		const std::uint32_t seq = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+		if (seq & 1) {
+			if (i > 100)
+				sched_yield();
+			continue;
+		}
+		const bool set = __atomic_load_n(&t->flags, __ATOMIC_RELAXED) & KSHARE_TITLE_SET;
+		const std::size_t len =
+			std::min<std::size_t>(__atomic_load_n(&t->len, __ATOMIC_RELAXED), cap - 1);
+		if (set)
+			load_racy(buf, t->title, len);
+		// Pairs with the release in unlock_title().
+		std::atomic_thread_fence(std::memory_order_acquire);
+		if (__atomic_load_n(&t->seq, __ATOMIC_RELAXED) != seq)
+			continue;
+		const std::size_t n = set ? strnlen(buf, len) : 0;
+		buf[n] = '\0';
+		return set;
 	}
-	buf[len] = '\0';
-	unlock_title(t, seq);
-	return set;
+	return -1;
+}
+
+// fork() while another thread writes the title would leave the child's copy
+// of the page locked (and the argv lock held) by a thread it does not have.
+// The handlers hold both across the fork.
+std::uint32_t fork_title_seq;
+kshare_title *fork_title;
+bool fork_argv_locked;
+
+void before_fork()
+{
+	std::size_t cap;
+	fork_title = title_record_if_looked(&cap);
+	fork_title_seq = fork_title ? lock_title(fork_title) : 0;
+	fork_argv_locked = lock_argv();
+}
+
+void after_fork()
+{
+	if (fork_argv_locked)
+		unlock_argv();
+	if (fork_title && fork_title_seq)
+		unlock_title(fork_title, fork_title_seq);
+}
+
+[[gnu::constructor]] void register_fork_handlers()
+{
+	pthread_atfork(before_fork, after_fork, after_fork);
 }
 
 } // namespace
@@ -195,14 +351,43 @@ void carry_title_over(kshare_title *t, std::size_t capacity)
 {
 	char buf[4096];
 
-	if (!read_title(t, capacity, buf, sizeof(buf)))
+	if (read_title_page(t, capacity, buf, sizeof(buf)) != 1)
 		return;
 	// argv first, then the page: ps never falls back to the old argv.
 	set_argv_title(buf);
-	const std::uint32_t seq = lock_title(t);
-	t->flags = 0;
-	t->len = 0;
-	unlock_title(t, seq);
+	write_title_page(t, capacity, nullptr);
+}
+
+// "progname: " and @fmt formatted, or @fmt alone if it starts with '-', into
+// @buf (@size bytes, NUL-terminated).
+static const char *format_title(char *buf, std::size_t size, const char *fmt, va_list ap)
+{
+	const bool bare = fmt[0] == '-';
+	const char *body = bare ? fmt + 1 : fmt;
+	std::size_t n = 0;
+
+	if (!bare) {
+		// snprintf() returns the length it wanted: a program name of
+		// 4 KiB (exec -a) must not push the title off the end.
+		const int prefix = std::snprintf(buf, size, "%s: ", program_invocation_short_name);
+		n = prefix < 0 ? 0 : std::min<std::size_t>(prefix, size - 1);
+	}
+	buf[n] = '\0';
+	if (std::strcmp(body, "%s") == 0) {
+		// The common "-%s" and "%s": a copy, not a trip through printf.
+		va_list copy;
+		va_copy(copy, ap);
+		const char *arg = va_arg(copy, const char *);
+		va_end(copy);
+		if (!arg)
+			arg = "(null)";
+		const std::size_t len = std::min(std::strlen(arg), size - n - 1);
+		std::memcpy(buf + n, arg, len);
+		buf[n + len] = '\0';
+	} else {
+		std::vsnprintf(buf + n, size - n, body, ap);
+	}
+	return buf;
 }
 
 } // namespace kshare::detail
@@ -211,47 +396,30 @@ using namespace kshare::detail;
 
 extern "C" {
 
-void kshare_setproctitle(const char *fmt, ...)
+void kshare_vsetproctitle(const char *fmt, va_list ap)
 {
 	char buf[4096];
-	int n = 0;
-
-	if (fmt) {
-		const bool bare = fmt[0] == '-';
-		const char *body = bare ? fmt + 1 : fmt;
-		va_list ap;
-
-		if (!bare)
-			n = std::snprintf(buf, sizeof(buf), "%s: ", program_invocation_short_name);
-		va_start(ap, fmt);
-		if (std::strcmp(body, "%s") == 0) {
-			// The common "-%s" and "%s": a copy, not a trip through printf.
-			const char *arg = va_arg(ap, const char *);
-			const std::size_t len = std::min(std::strlen(arg ? arg : "(null)"),
-							 sizeof(buf) - n - 1);
-			std::memcpy(buf + n, arg ? arg : "(null)", len);
-			buf[n + len] = '\0';
-		} else {
-			std::vsnprintf(buf + n, sizeof(buf) - n, body, ap);
-		}
-		va_end(ap);
-	}
-
 	std::size_t cap;
-	kshare_title *t = title_record(&cap);
-	if (!t) {
-		set_argv_title(fmt ? buf : nullptr);
+
+	if (kshare_title *t = title_record(&cap)) {
+		write_title_page(t, cap, fmt ? format_title(buf, sizeof(buf), fmt, ap) : nullptr);
 		return;
 	}
-	const std::size_t len = fmt ? std::min(std::strlen(buf), cap - 1) : 0;
-	const std::uint32_t seq = lock_title(t);
-	if (fmt) {
-		std::memcpy(t->title, buf, len);
-		t->title[len] = '\0';
-	}
-	t->len = static_cast<std::uint32_t>(len);
-	t->flags = fmt ? KSHARE_TITLE_SET : 0;
-	unlock_title(t, seq);
+	// The argv area is claimed before the title is formatted: the claim
+	// moves the program's name, which the "progname: " prefix reads, out
+	// of the strings the title is about to overwrite.
+	const argv_guard guard;
+	if (claim_argv())
+		write_argv_title(fmt ? format_title(buf, sizeof(buf), fmt, ap) : nullptr);
+}
+
+void kshare_setproctitle(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kshare_vsetproctitle(fmt, ap);
+	va_end(ap);
 }
 
 ssize_t kshare_getproctitle(char *buf, size_t size)
@@ -260,26 +428,28 @@ ssize_t kshare_getproctitle(char *buf, size_t size)
 	std::size_t len = 0;
 	std::size_t cap;
 	kshare_title *t = title_record(&cap);
+	int set = 0;
 
 	if (t) {
-		if (read_title(t, cap, title, sizeof(title))) {
-			len = std::strlen(title);
-			goto out;
+		set = read_title_page(t, cap, title, sizeof(title));
+		if (set < 0) {
+			// A writer that never pauses: wait for it like one.
+			const std::uint32_t seq = lock_title(t);
+			set = read_title_page(t, cap, title, sizeof(title));
+			if (seq)
+				unlock_title(t, seq);
 		}
-	} else if (argv_area *a = claim_argv()) {
+		len = set > 0 ? std::strlen(title) : 0;
+	}
+	if (set <= 0 && area.start) {
 		const argv_guard guard;
-
-		len = strnlen(a->start, std::min(a->size, sizeof(title) - 1));
-		std::memcpy(title, a->start, len);
-		goto out;
+		if (!t && area.title_set) {
+			len = strnlen(area.start, std::min(area.size, sizeof(title) - 1));
+			std::memcpy(title, area.start, len);
+		} else {
+			len = joined_arguments(title, sizeof(title));
+		}
 	}
-	// No title set: the arguments, as ps shows them.
-	for (int i = 0; i < saved_argc && saved_argv && len < sizeof(title) - 1; i++) {
-		const int w = std::snprintf(title + len, sizeof(title) - len, "%s%s", i ? " " : "",
-					    saved_argv[i]);
-		len = std::min(len + static_cast<std::size_t>(w), sizeof(title) - 1);
-	}
-out:
 	title[len] = '\0';
 	if (size) {
 		const std::size_t n = std::min(len, size - 1);

@@ -10,7 +10,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include <sys/sysinfo.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/utsname.h>
 
 namespace kshare::detail {
@@ -80,6 +81,67 @@ bool read_name(std::size_t field, char (&out)[KSHARE_UTS_LEN])
 	return read_record(field, KSHARE_UTS_LEN, out, KSHARE_UTS_VALID_NAMES);
 }
 
+// Count the CPUs in a list such as "0-3,5,7-8\n"; 0 if it makes no sense.
+int count_cpu_list(const char *s, std::size_t n)
+{
+	int count = 0;
+	std::size_t i = 0;
+
+	while (i < n && s[i] != '\n' && s[i] != '\0') {
+		unsigned long first = 0, last;
+		const std::size_t start = i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			first = first * 10 + static_cast<unsigned long>(s[i++] - '0');
+		if (i == start || first > 1UL << 20)
+			return 0;
+		last = first;
+		if (i < n && s[i] == '-') {
+			const std::size_t from = ++i;
+			last = 0;
+			while (i < n && s[i] >= '0' && s[i] <= '9')
+				last = last * 10 + static_cast<unsigned long>(s[i++] - '0');
+			if (i == from || last < first || last > 1UL << 20)
+				return 0;
+		}
+		count += static_cast<int>(last - first + 1);
+		if (i < n && s[i] == ',')
+			i++;
+	}
+	return count;
+}
+
+// get_nprocs() as glibc computes it, from system calls only. Never through
+// the libc name: in the preload shim that name is the shim's own
+// get_nprocs(), and with the shim loaded it is also what libkshare.so's
+// call would reach, so the fallback would call itself forever.
+int online_cpus()
+{
+	char buf[4096];
+	const long fd = KSHARE_SYSCALL(openat, AT_FDCWD, "/sys/devices/system/cpu/online",
+				       O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		const long n = KSHARE_SYSCALL(read, fd, buf, sizeof(buf) - 1);
+		KSHARE_SYSCALL(close, fd);
+		if (n > 0) {
+			if (const int count = count_cpu_list(buf, static_cast<std::size_t>(n)))
+				return count;
+		}
+	}
+	// No sysfs (a container without /sys): the CPUs this thread may run
+	// on, glibc's own last resort.
+	cpu_set_t set;
+	const long size = KSHARE_SYSCALL(sched_getaffinity, 0, sizeof(set), &set);
+	if (size > 0) {
+		int count = 0;
+		const auto *bytes = reinterpret_cast<const unsigned char *>(&set);
+		for (long i = 0; i < size; i++)
+			count += __builtin_popcount(bytes[i]);
+		if (count > 0)
+			return count;
+	}
+	return 1;
+}
+
 } // namespace
 } // namespace kshare::detail
 
@@ -142,8 +204,7 @@ int kshare_get_nprocs(void)
 	if (read_record(offsetof(kshare_uts, nr_cpus_online), sizeof(n), &n,
 			KSHARE_UTS_VALID_NPROCS) && n > 0)
 		return static_cast<int>(n);
-	// What glibc counts: the online CPUs it reads from /sys.
-	return ::get_nprocs();
+	return online_cpus();
 }
 
 uint64_t kshare_uts_generation(void)

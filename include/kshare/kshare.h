@@ -9,11 +9,20 @@
  * another process, ...), the function makes the system call instead.
  *
  * The fast paths are inline; the fallbacks live in libkshare. This header
- * compiles as C (C99 and later) and as C++.
+ * compiles as GNU C (GCC or Clang, C99 and later: it uses __thread, the
+ * __atomic builtins and attributes) and as C++.
+ *
+ * The fast paths answer from the pages without entering the kernel, so a
+ * seccomp filter (SECCOMP_RET_ERRNO, TRACE, USER_NOTIF), a ptrace-based
+ * emulator or an LD_PRELOAD faker such as fakeroot does not see those
+ * questions and cannot change the answers. KSHARE=off in the environment
+ * (read with secure_getenv() at the library's first call) makes every call
+ * the system call. See kshare(7).
  */
 #ifndef KSHARE_KSHARE_H
 #define KSHARE_KSHARE_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -25,21 +34,32 @@ extern "C" {
 #endif
 
 /*
- * libkshare is built with hidden visibility; everything declared here is
- * its ABI, used by the inline fast paths of programs linked against the
- * shared library, so it must stay exported.
+ * libkshare is built with hidden visibility. KSHARE_API marks its ABI (the
+ * public kshare_* functions and the kshare__* internals the inline fast
+ * paths use), exported from libkshare.so under the symbol version of
+ * libkshare.map. In libkshare.a it stays hidden, so that a shared library
+ * that links libkshare.a in does not export libkshare's symbols.
  */
-#pragma GCC visibility push(default)
+#ifdef KSHARE_BUILD_SHARED
+#define KSHARE_API __attribute__((visibility("default")))
+#else
+#define KSHARE_API
+#endif
 
-/* The auxiliary vector entry holding the start of the [kshare] area. */
+/*
+ * The auxiliary vector entry holding the start of the [kshare] area: the
+ * series' include/uapi/linux/auxvec.h defines it, and scripts/checkpatch
+ * checks that this is the same number. The one definition in this tree.
+ */
 #ifndef AT_KSHARE
 #define AT_KSHARE 52
 #endif
 
 /*
- * libkshare compiles this header once with KSHARE_INLINE defined empty, which
- * gives every inline function an exported, out-of-line twin (for dlsym(),
- * other languages, and code that takes the function's address).
+ * libkshare compiles this header once with KSHARE_INLINE defined as
+ * KSHARE_API, which gives every inline function an exported, out-of-line
+ * twin, for dlsym() and other languages' foreign function interfaces (a C
+ * or C++ program that takes the address gets its own inline copy's).
  */
 #ifndef KSHARE_INLINE
 #define KSHARE_INLINE static inline
@@ -53,24 +73,30 @@ extern "C" {
  * library has looked for the real one it points at a page of zeroes, whose
  * validity bits send every reader to the slow path; so it is never NULL.
  */
-extern const struct kshare_proc_page *kshare__proc;
+extern KSHARE_API const struct kshare_proc_page *kshare__proc;
 
 /* Internal: this thread's id, tagged with the address space it was read in. */
 struct kshare__tid_cache {
 	uint64_t mm_serial;
 	pid_t tid;
 };
-extern __thread struct kshare__tid_cache kshare__tid
+extern KSHARE_API __thread struct kshare__tid_cache kshare__tid
 	__attribute__((tls_model("initial-exec")));
 
 /* Internal: the out-of-line slow paths. */
-pid_t kshare__getpid_slow(void);
-pid_t kshare__getppid_slow(void);
-pid_t kshare__getpgrp_slow(void);
-pid_t kshare__getsid_slow(pid_t pid);
-pid_t kshare__gettid_slow(void);
-uint32_t kshare__id_slow(unsigned int which);
-int kshare__getres_slow(unsigned int first, uint32_t *a, uint32_t *b, uint32_t *c);
+KSHARE_API pid_t kshare__getpid_slow(void);
+KSHARE_API pid_t kshare__getppid_slow(void);
+KSHARE_API pid_t kshare__getpgrp_slow(void);
+KSHARE_API pid_t kshare__getsid_slow(pid_t pid);
+KSHARE_API pid_t kshare__gettid_slow(void);
+KSHARE_API uint32_t kshare__id_slow(unsigned int which);
+KSHARE_API int kshare__getres_slow(unsigned int first, uint32_t *a, uint32_t *b, uint32_t *c);
+/*
+ * Internal: this copy of the library's link in the chain that carries a
+ * detach to every copy in the process (libkshare.so and the preload shim
+ * export it; see kshare_detach(3)).
+ */
+KSHARE_API void kshare__detach_chain(void);
 
 /**
  * kshare_available() - does the running kernel maintain @features?
@@ -79,7 +105,7 @@ int kshare__getres_slow(unsigned int first, uint32_t *a, uint32_t *b, uint32_t *
  * Return: 1 if every bit in @features is maintained, 0 otherwise (including
  * on a kernel without kshare, where the library uses the system calls).
  */
-int kshare_available(uint64_t features);
+KSHARE_API int kshare_available(uint64_t features);
 
 static inline const struct kshare_proc_page *kshare__page(void)
 {
@@ -168,7 +194,9 @@ enum {
 static inline int kshare__read_ids(unsigned int first, unsigned int n, uint32_t *out)
 {
 	const struct kshare_proc_page *pp = kshare__page();
-	const uint32_t *ids = &pp->uid + first;
+	/* From the record's start: ids[] indexes uid to fsgid, one word each. */
+	const uint32_t *ids = (const uint32_t *)((const char *)pp +
+						 offsetof(struct kshare_proc_page, uid)) + first;
 	int tries;
 
 	for (tries = 0; tries < KSHARE_READ_TRIES; tries++) {
@@ -241,19 +269,19 @@ struct utsname;
  */
 
 /** kshare_gethostname() - gethostname(2) as glibc does it, from the page. */
-int kshare_gethostname(char *name, size_t len);
+KSHARE_API int kshare_gethostname(char *name, size_t len);
 /** kshare_getdomainname() - getdomainname(2) as glibc does it, from the page. */
-int kshare_getdomainname(char *name, size_t len);
+KSHARE_API int kshare_getdomainname(char *name, size_t len);
 /** kshare_uname() - uname(2) from the page. */
-int kshare_uname(struct utsname *buf);
+KSHARE_API int kshare_uname(struct utsname *buf);
 /** kshare_get_nprocs() - get_nprocs(3): online CPUs, from the page. */
-int kshare_get_nprocs(void);
+KSHARE_API int kshare_get_nprocs(void);
 /**
  * kshare_uts_generation() - a number that changes whenever the hostname,
  * domain name or CPU count changes; 0 when the page cannot vouch for them.
  * Equal non-zero values mean nothing changed in between.
  */
-uint64_t kshare_uts_generation(void);
+KSHARE_API uint64_t kshare_uts_generation(void);
 
 /*
  * The process title, as ps(1) and top(1) show it (/proc/PID/cmdline).
@@ -266,23 +294,29 @@ uint64_t kshare_uts_generation(void);
  * title goes to the kernel's title page, or, on a kernel without one, over
  * the original argv.
  */
-void kshare_setproctitle(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+KSHARE_API void kshare_setproctitle(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/** kshare_vsetproctitle() - kshare_setproctitle() with a va_list. */
+KSHARE_API void kshare_vsetproctitle(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
 /**
  * kshare_getproctitle() - the current title (the arguments joined by spaces
  * when none was set), NUL-terminated in @buf, truncated to @size - 1 bytes.
  * Return: the title's full length, as snprintf() returns it.
  */
-ssize_t kshare_getproctitle(char *buf, size_t size);
+KSHARE_API ssize_t kshare_getproctitle(char *buf, size_t size);
 
 /*
  * The area itself. The library keeps the area's address, so a program that
- * unmaps, moves, overlays or read-protects it (a checkpoint/restore tool, a
- * sandbox that rebuilds its address space) must let the library know first;
- * it then makes the system calls, in this process and its fork() children.
- * libkshare.so and libkshare-preload.so do that in munmap(), mremap(),
- * mmap(), mprotect() and madvise() themselves; a statically linked program
- * calls the kshare_ twins below, or kshare_detach(). Raw system calls that
- * pull the area away from under the library make its readers fault, as they
+ * unmaps, moves, overlays or protects it (a checkpoint/restore tool, a
+ * sandbox that rebuilds its address space) must let the library know first,
+ * by calling the kshare_ twins below instead of munmap(), mremap(), mmap(),
+ * mprotect() and madvise(), or kshare_detach(); the library then makes the
+ * system calls, in this process and its fork() children. libkshare does not
+ * interpose libc's functions: only the preload shim, libkshare-preload.so,
+ * does, for the whole process. A detach reaches every copy of the library
+ * that the dynamic linker can see (libkshare.so, the shim), not copies
+ * linked statically into another shared library. Raw system calls that pull
+ * the area away from under the library make its readers fault, as they
  * would the vDSO's.
  */
 
@@ -291,19 +325,17 @@ ssize_t kshare_getproctitle(char *buf, size_t size);
  * system call from now on. A title set through the title page is first
  * carried over into argv, so that ps keeps showing it. Cannot fail.
  */
-void kshare_detach(void);
+KSHARE_API void kshare_detach(void);
 /** kshare_munmap() - munmap(2), detaching first if the range touches the area. */
-int kshare_munmap(void *addr, size_t len);
+KSHARE_API int kshare_munmap(void *addr, size_t len);
 /** kshare_mremap() - mremap(2), detaching first if either range touches the area. */
-void *kshare_mremap(void *old_addr, size_t old_size, size_t new_size, int flags, ...);
+KSHARE_API void *kshare_mremap(void *old_addr, size_t old_size, size_t new_size, int flags, ...);
 /** kshare_mmap() - mmap(2), detaching first if MAP_FIXED lands on the area. */
-void *kshare_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset);
+KSHARE_API void *kshare_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset);
 /** kshare_mprotect() - mprotect(2), detaching first if it makes the area unreadable. */
-int kshare_mprotect(void *addr, size_t len, int prot);
+KSHARE_API int kshare_mprotect(void *addr, size_t len, int prot);
 /** kshare_madvise() - madvise(2), detaching first if fork() children would lose the area. */
-int kshare_madvise(void *addr, size_t len, int advice);
-
-#pragma GCC visibility pop
+KSHARE_API int kshare_madvise(void *addr, size_t len, int advice);
 
 #ifdef __cplusplus
 }

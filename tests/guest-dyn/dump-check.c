@@ -19,13 +19,9 @@
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 
-#include <kshare/uapi.h>
+#include <kshare/kshare.h>
 
 #include "../guest/ktest.h"
-
-#ifndef AT_KSHARE
-#define AT_KSHARE 52
-#endif
 
 static const char *dump_path;
 

@@ -27,14 +27,11 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-#include <kshare/uapi.h>
+#include <kshare/kshare.h>
 
 #include "../guest/deny.h"
 #include "../guest/ktest.h"
 
-#ifndef AT_KSHARE
-#define AT_KSHARE 52
-#endif
 
 static int shim_mode;
 
@@ -299,6 +296,54 @@ static int under_seccomp(void)
 	return KT_PASS;
 }
 
+/*
+ * The escape hatch: KSHARE=off in the environment sends every call to the
+ * kernel, where a seccomp filter (or a tracer, or fakeroot) sees it. Each
+ * case runs in a fresh exec, since the library reads KSHARE at its first
+ * call: "--escape-probe" exits 0 if getpid() went to the kernel (the filter
+ * answered -1), 3 if the page answered.
+ */
+static char *self_path;
+
+static int escape_probe(void)
+{
+	if (deny_id_syscalls())
+		return 2;
+	return getpid() == -1 ? 0 : 3;
+}
+
+static int run_escape_probe(int off)
+{
+	extern char **environ;
+	char *argv[] = { self_path, "shim", "--escape-probe", NULL };
+	int status;
+	pid_t pid;
+
+	if (off)
+		setenv("KSHARE", "off", 1);
+	else
+		unsetenv("KSHARE");
+	pid = fork();
+	if (pid == 0) {
+		execve(self_path, argv, environ);
+		_exit(127);
+	}
+	unsetenv("KSHARE");
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static int kshare_escape_hatch(void)
+{
+	int st = run_escape_probe(0);
+
+	KT_EXPECT(st == 3, "without KSHARE=off the page should answer: status %d", st);
+	st = run_escape_probe(1);
+	KT_EXPECT(st == 0, "with KSHARE=off getpid() should reach the filter: status %d", st);
+	return KT_PASS;
+}
+
 int main(int argc, char **argv)
 {
 	struct ktest tests[16];
@@ -310,6 +355,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	shim_mode = !strcmp(argv[1], "shim");
+	self_path = argv[0];
+	if (argc > 2 && !strcmp(argv[2], "--escape-probe"))
+		return escape_probe();
 	tests[n++] = (struct ktest)KTEST(shim_is_loaded_as_expected);
 	tests[n++] = (struct ktest)KTEST(ids_match_syscalls);
 	tests[n++] = (struct ktest)KTEST(before_any_constructor);
@@ -320,6 +368,7 @@ int main(int argc, char **argv)
 	if (shim_mode && !fallback_only) {
 		tests[n++] = (struct ktest){ "kshare_page_agrees", kshare_page_agrees };
 		tests[n++] = (struct ktest){ "kshare_values_under_seccomp", under_seccomp };
+		tests[n++] = (struct ktest)KTEST(kshare_escape_hatch);
 	} else if (!shim_mode) {
 		tests[n++] = (struct ktest){ "libc_fails_under_seccomp", under_seccomp };
 	}

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * A program linked with libkshare.so that changes the mapping of the kshare
- * area through libc's munmap(), mremap(), mmap(), mprotect() and madvise():
- * libkshare.so defines those names, detaches, and passes the call on, so
- * its readers fall back to the system calls instead of faulting. Run again
- * with the LD_PRELOAD shim too ("shim"): then two copies of the library
- * live in the process, the shim's (getpid() and friends) and libkshare.so's
- * (kshare_getpid()), and the call must reach both.
+ * area. Alone ("plain"), libkshare.so does not interpose libc's munmap(),
+ * mremap(), mmap(), mprotect() and madvise() (they stay libc's), so the
+ * program tells the library through the kshare_ twins or kshare_detach(),
+ * and its readers fall back to the system calls instead of faulting. With
+ * the LD_PRELOAD shim ("shim"), two copies of the library live in the
+ * process, the shim's (getpid() and friends) and libkshare.so's
+ * (kshare_getpid()): libc's names reach both through the shim, and so do
+ * the twins and kshare_detach() through the detach chain.
  *
  *   unmap-check plain|shim
  *
@@ -61,7 +63,7 @@ static int resolves_to(const char *name, const char *want)
 
 static int kshare_libc_names_resolve_here(void)
 {
-	const char *lib = shim_mode ? "libkshare-preload" : "libkshare.so";
+	const char *lib = shim_mode ? "libkshare-preload" : "libc.so";
 
 	KT_EXPECT(area(), "no AT_KSHARE");
 	KT_EXPECT(kshare_available(KSHARE_FEATURE_PROC_PID), "libkshare.so not attached");
@@ -71,6 +73,61 @@ static int kshare_libc_names_resolve_here(void)
 	KT_EXPECT(resolves_to("mprotect", lib) == KT_PASS, "mprotect");
 	KT_EXPECT(resolves_to("madvise", lib) == KT_PASS, "madvise");
 	return KT_PASS;
+}
+
+/* The twin in libkshare.so detaches every copy (the shim's too). */
+static int kshare_munmap_through_the_twin(void)
+{
+	KT_EXPECT(area(), "no AT_KSHARE");
+	KT_EXPECT(both_copies_right() == KT_PASS, "before");
+	KT_EXPECT(kshare_munmap(area(), area_size()) == 0, "kshare_munmap: %s", strerror(errno));
+	return both_copies_right();
+}
+
+static int kshare_mprotect_through_the_twin(void)
+{
+	KT_EXPECT(area(), "no AT_KSHARE");
+	KT_EXPECT(both_copies_right() == KT_PASS, "before");
+	KT_EXPECT(kshare_mprotect(area(), area_size(), PROT_NONE) == 0, "kshare_mprotect: %s",
+		  strerror(errno));
+	return both_copies_right();
+}
+
+/* kshare_detach() in libkshare.so, then a raw munmap(): no copy faults. */
+static int kshare_detach_reaches_every_copy(void)
+{
+	size_t size;
+
+	KT_EXPECT(area(), "no AT_KSHARE");
+	size = area_size();
+	KT_EXPECT(both_copies_right() == KT_PASS, "before");
+	kshare_detach();
+	KT_EXPECT(syscall(SYS_munmap, area(), size) == 0, "munmap: %s", strerror(errno));
+	return both_copies_right();
+}
+
+/*
+ * The area unmapped behind the library's back before its first call (a
+ * checkpoint/restore tool, a static libc): detaching, the twins and the
+ * first call must not read the dead address.
+ */
+static int kshare_unmapped_before_the_first_call(void)
+{
+	size_t size;
+
+	KT_EXPECT(area(), "no AT_KSHARE");
+	size = area_size();
+	KT_EXPECT(syscall(SYS_munmap, area(), size) == 0, "munmap: %s", strerror(errno));
+	kshare_detach();
+	KT_EXPECT(kshare_munmap(area(), size) == 0, "kshare_munmap: %s", strerror(errno));
+	return both_copies_right();
+}
+
+static int kshare_unmapped_before_the_first_read(void)
+{
+	KT_EXPECT(area(), "no AT_KSHARE");
+	KT_EXPECT(syscall(SYS_munmap, area(), area_size()) == 0, "munmap: %s", strerror(errno));
+	return both_copies_right();
 }
 
 static int kshare_munmap_through_libc(void)
@@ -140,11 +197,19 @@ int main(int argc, char **argv)
 	shim_mode = !strcmp(argv[1], "shim");
 	static const struct ktest tests[] = {
 		KTEST(kshare_libc_names_resolve_here),
+		KTEST(kshare_munmap_through_the_twin),
+		KTEST(kshare_mprotect_through_the_twin),
+		KTEST(kshare_detach_reaches_every_copy),
+		KTEST(kshare_unmapped_before_the_first_call),
+		KTEST(kshare_unmapped_before_the_first_read),
+		/* Only the shim interposes libc's names. */
 		KTEST(kshare_munmap_through_libc),
 		KTEST(kshare_mremap_through_libc),
 		KTEST(kshare_map_fixed_through_libc),
 		KTEST(kshare_prot_none_through_libc),
 		KTEST(kshare_dontfork_through_libc),
 	};
-	return kt_main(tests, sizeof(tests) / sizeof(tests[0]), 60);
+	const size_t n = sizeof(tests) / sizeof(tests[0]);
+
+	return kt_main(tests, shim_mode ? n : n - 5, 60);
 }

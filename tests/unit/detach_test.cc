@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <cstring>
 #include <string>
+#include <thread>
+#include <sys/wait.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -131,6 +133,77 @@ TEST_F(Detach, OnlyUnreadableMprotectDetaches)
 	EXPECT_TRUE(attached());
 	EXPECT_EQ(kshare_mprotect(base + page, page, PROT_NONE), 0);
 	EXPECT_FALSE(attached());
+}
+
+// A title page that can no longer be written would fault setproctitle().
+TEST_F(Detach, ReadOnlyTitlePageDetaches)
+{
+	EXPECT_EQ(kshare_mprotect(base, 2 * page, PROT_READ), 0);
+	EXPECT_TRUE(attached()) << "the read-only pages stay readable";
+	EXPECT_EQ(kshare_mprotect(base + 2 * page, page, PROT_READ), 0);
+	EXPECT_FALSE(attached());
+	kshare_setproctitle("-%s", "after the page went read-only"); // must not fault
+	char buf[64];
+	kshare_getproctitle(buf, sizeof(buf));
+	EXPECT_STREQ(buf, "after the page went read-only");
+	kshare_setproctitle(nullptr);
+}
+
+// A reader of the title only reads: the kernel's reader, which gives up on a
+// counter that keeps moving, must not be starved by a busy getproctitle().
+TEST_F(Detach, GetproctitleDoesNotWriteThePage)
+{
+	auto *t = reinterpret_cast<kshare_title *>(base + 2 * page);
+	kshare_setproctitle("-%s", "read me");
+	const std::uint32_t seq = __atomic_load_n(&t->seq, __ATOMIC_RELAXED);
+	char buf[64];
+	for (int i = 0; i < 100; i++) {
+		ASSERT_EQ(kshare_getproctitle(buf, sizeof(buf)), 7);
+		ASSERT_STREQ(buf, "read me");
+	}
+	EXPECT_EQ(__atomic_load_n(&t->seq, __ATOMIC_RELAXED), seq);
+	kshare_setproctitle(nullptr);
+}
+
+// A counter left odd (a writer that never finished) is taken over after a
+// bounded wait, and only ever moves forward.
+TEST_F(Detach, StuckTitleCounterIsTakenOverForward)
+{
+	auto *t = reinterpret_cast<kshare_title *>(base + 2 * page);
+	__atomic_store_n(&t->seq, 1001u, __ATOMIC_RELAXED);
+	kshare_setproctitle("-%s", "taken over");
+	const std::uint32_t seq = __atomic_load_n(&t->seq, __ATOMIC_RELAXED);
+	EXPECT_GT(seq, 1001u);
+	EXPECT_EQ(seq % 2, 0u);
+	char buf[64];
+	kshare_getproctitle(buf, sizeof(buf));
+	EXPECT_STREQ(buf, "taken over");
+	kshare_setproctitle(nullptr);
+}
+
+// fork() while another thread is writing the title: the child's copy of the
+// page must not be left locked by a thread the child does not have. Here the
+// "writer" is the test holding the counter odd for a while.
+TEST_F(Detach, ForkWaitsForATitleBeingWritten)
+{
+	auto *t = reinterpret_cast<kshare_title *>(base + 2 * page);
+	kshare_setproctitle("-%s", "before fork");
+	std::uint32_t seq = __atomic_load_n(&t->seq, __ATOMIC_RELAXED);
+	ASSERT_EQ(seq % 2, 0u);
+	__atomic_store_n(&t->seq, seq + 1, __ATOMIC_RELAXED);
+	std::thread writer([t, seq] {
+		usleep(200 * 1000);
+		__atomic_store_n(&t->seq, seq + 2, __ATOMIC_RELEASE);
+	});
+	const pid_t pid = fork();
+	if (pid == 0)
+		_exit(__atomic_load_n(&t->seq, __ATOMIC_RELAXED) % 2 ? 1 : 0);
+	writer.join();
+	int status = 0;
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		<< "the child's title page was left locked";
+	kshare_setproctitle(nullptr);
 }
 
 TEST_F(Detach, OnlyForkLosingMadviceDetaches)

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <string>
+#include <vector>
 #include <sys/auxv.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,8 +67,8 @@ class TitleFallback : public testing::Test {
 protected:
 	void SetUp() override
 	{
-		if (getauxval(AT_KSHARE) != 0)
-			GTEST_SKIP() << "this kernel has kshare: fallback tests need one without";
+		// Detached: the title goes to argv, on any kernel.
+		kshare__attach(nullptr);
 	}
 };
 
@@ -156,6 +157,70 @@ TEST_F(TitleFallback, GetproctitleNeverTearsAgainstAWriter)
 		kshare_setproctitle("-%s", "untorn");
 	});
 	EXPECT_EQ(up_to_nul(seen), "untorn");
+}
+
+// The argv fallback as a program started by execve() sees it: title_probe
+// links libkshare and checks one case per run (see title_probe.c).
+int run_probe(const std::string &argv0, const std::vector<std::string> &args,
+	      const std::vector<std::string> &env = {})
+{
+	std::vector<char *> argv{const_cast<char *>(argv0.c_str())};
+	for (const auto &a : args)
+		argv.push_back(const_cast<char *>(a.c_str()));
+	argv.push_back(nullptr);
+	// KSHARE=off: the argv fallback, whatever the kernel.
+	std::vector<char *> envp{const_cast<char *>("KSHARE=off")};
+	for (const auto &e : env)
+		envp.push_back(const_cast<char *>(e.c_str()));
+	// Sanitizer runs pass their options on.
+	for (const char *name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"})
+		if (const char *v = getenv(name))
+			envp.push_back(strdup((std::string(name) + "=" + v).c_str()));
+	envp.push_back(nullptr);
+	const pid_t pid = fork();
+	if (pid == 0) {
+		execve(KSHARE_TITLE_PROBE, argv.data(), envp.data());
+		_exit(127);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+TEST(TitleProbe, LongProgramNameAndTitleStayInTheBuffer)
+{
+	// exec -a with 5000 bytes: "progname: " alone is longer than the buffer.
+	EXPECT_EQ(run_probe(std::string(5000, 'A'), {"long-names"}), 0);
+	EXPECT_EQ(run_probe("probe", {"long-names"}), 0);
+}
+
+TEST(TitleProbe, GetenvPointerSurvivesTheFirstTitle)
+{
+	EXPECT_EQ(run_probe("probe", {"getenv-survives"},
+			    {"KSHARE_PROBE=still-here", "FILLER=" + std::string(2000, 'f')}),
+		  0);
+}
+
+TEST(TitleProbe, ReassignedArgv0IsLeftAlone)
+{
+	EXPECT_EQ(run_probe("p", {"argv0-reassigned"}, {"FILLER=" + std::string(200, 'f')}), 0);
+}
+
+TEST(TitleProbe, GetproctitleJoinsTheArguments)
+{
+	EXPECT_EQ(run_probe("probe", {"get-joined", "two", "three"}, {"A=b"}), 0);
+}
+
+TEST(TitleProbe, GetproctitleLeavesEnvironAlone)
+{
+	EXPECT_EQ(run_probe("probe", {"get-leaves-environ"}, {"A=b", "C=d"}), 0);
+}
+
+TEST(TitleProbe, EnvironMovedBeforeMain)
+{
+	EXPECT_EQ(run_probe("probe", {"environ-moved-at-start"}, {"A=b", "C=d"}), 0);
 }
 
 } // namespace

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The argv fallback of kshare_setproctitle(), seen from a program that
+ * links libkshare, as started by execve(): title_test.cc runs it with the
+ * argv[0] and environment each case needs. Exit status 0 means the case
+ * held; a crash or 1 means it did not (the reason goes to stderr).
+ *   title_probe CASE [ARGS...]
+ */
+#include <kshare/kshare.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int fail(const char *why)
+{
+	fprintf(stderr, "title_probe: %s\n", why);
+	return 1;
+}
+
+static char *repeat(char c, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (!s)
+		exit(fail("out of memory"));
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
+/*
+ * A 5000-byte argv[0] and a 6000-byte title, prefixed and bare. The callee's
+ * frame lies below this one: a write past its buffer lands in @guard first.
+ */
+static int long_names(void)
+{
+	volatile unsigned char guard[32768];
+	char *arg = repeat('b', 6000);
+	char buf[16];
+
+	for (size_t i = 0; i < sizeof(guard); i++)
+		guard[i] = 0x5a;
+	kshare_setproctitle("%s", arg);
+	kshare_setproctitle("worker %s", arg);
+	for (size_t i = 0; i < sizeof(guard); i++)
+		if (guard[i] != 0x5a)
+			return fail("kshare_setproctitle() wrote past its buffer");
+	kshare_setproctitle("-%s", arg);
+	kshare_setproctitle("-x %s", arg);
+	if (kshare_getproctitle(buf, sizeof(buf)) < 15)
+		return fail("the title is missing");
+	return strncmp(buf, "x bbb", 5) ? fail("wrong title") : 0;
+}
+
+/* A getenv() pointer taken before the first title still reads the value. */
+static int getenv_survives(void)
+{
+	const char *v = getenv("KSHARE_PROBE");
+	char *title = repeat('t', 3000);
+
+	if (!v || strcmp(v, "still-here"))
+		return fail("KSHARE_PROBE not set by the test");
+	kshare_setproctitle("-%s", title);
+	if (strcmp(v, "still-here"))
+		return fail("the getenv() pointer now reads part of the title");
+	v = getenv("KSHARE_PROBE");
+	return v && !strcmp(v, "still-here") ? 0 : fail("the environment lost KSHARE_PROBE");
+}
+
+/* argv[0] pointed at a literal before the first title: left alone. */
+static int argv0_reassigned(char **argv)
+{
+	static const char name[] = "a-literal-name";
+
+	argv[0] = (char *)name;
+	kshare_setproctitle("-%s", "a title longer than the literal it must not touch");
+	return strcmp(argv[0], "a-literal-name") ? fail("argv[0]'s new string was overwritten")
+						 : 0;
+}
+
+/* Before any title, and after NULL: the arguments joined by spaces. */
+static int get_joined(int argc, char **argv)
+{
+	char expect[256] = "", buf[256];
+
+	for (int i = 0; i < argc; i++)
+		snprintf(expect + strlen(expect), sizeof(expect) - strlen(expect), "%s%s",
+			 i ? " " : "", argv[i]);
+
+	if (kshare_getproctitle(buf, sizeof(buf)) < 0 || strcmp(buf, expect)) {
+		fprintf(stderr, "title_probe: before any title: '%s', expected '%s'\n", buf, expect);
+		return 1;
+	}
+	kshare_setproctitle("-%s", "something else");
+	kshare_setproctitle(NULL);
+	if (kshare_getproctitle(buf, sizeof(buf)) < 0 || strcmp(buf, expect)) {
+		fprintf(stderr, "title_probe: after NULL: '%s', expected '%s'\n", buf, expect);
+		return 1;
+	}
+	return 0;
+}
+
+/* Reading the title claims nothing: environ is where start-up left it. */
+static int get_leaves_environ(void)
+{
+	char **before = environ;
+	char buf[64];
+
+	kshare_getproctitle(buf, sizeof(buf));
+	return environ == before ? 0 : fail("kshare_getproctitle() moved environ");
+}
+
+/* By the time main() runs, no environ entry lies after argv's strings. */
+static int environ_moved_at_start(char **argv)
+{
+	const char *end = argv[0];
+
+	for (int i = 0; argv[i] == end; i++)
+		end = argv[i] + strlen(argv[i]) + 1;
+	for (char **e = environ; *e; e++)
+		if ((uintptr_t)*e >= (uintptr_t)end && (uintptr_t)*e < (uintptr_t)end + (4 << 20))
+			return fail("environ still points at the strings after argv");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return fail("usage: title_probe CASE [ARGS...]");
+	if (!strcmp(argv[1], "long-names"))
+		return long_names();
+	if (!strcmp(argv[1], "getenv-survives"))
+		return getenv_survives();
+	if (!strcmp(argv[1], "argv0-reassigned"))
+		return argv0_reassigned(argv);
+	if (!strcmp(argv[1], "get-joined"))
+		return get_joined(argc, argv);
+	if (!strcmp(argv[1], "get-leaves-environ"))
+		return get_leaves_environ();
+	if (!strcmp(argv[1], "environ-moved-at-start"))
+		return environ_moved_at_start(argv);
+	return fail("unknown case");
+}
