@@ -1,12 +1,15 @@
 #!/bin/sh
 # Runs inside the VM, started by scripts/vm-test-preload: the LD_PRELOAD
 # shim with unmodified dynamically linked programs (preload-check, Debian's
-# id and python3), then kshare-dump. Each part prints TAP; the last line is
+# id, uname, hostname, getconf, ps and python3), kshare-dump, then
+# tests/shim/shim-check.py (every interposed function, each run bounded).
+# Each part prints TAP; the last line is
 # the total "N passed, N failed, N skipped". Tests named kshare_* need a
 # kernel with kshare and must fail without it; all others must pass on any
 # kernel.
 SHIM=/kshare/libkshare-preload.so
 DYN=/kshare/dyn
+BOUND=20 # seconds for any one run of a program under the shim
 passed=0 failed=0 skipped=0
 
 # Add a TAP stream's closing "N passed, N failed, N skipped" to the totals.
@@ -105,14 +108,27 @@ t id_fails_under_seccomp_without_shim id_seccomp_libc
 t kshare_id_under_seccomp_with_shim id_seccomp_shim
 t_done debian-id
 
-# ---- coreutils uname and nproc, and hostname: the same output with and
-# without the shim; under a filter that makes uname(2) fail, only the shim
-# still answers.
+# ---- coreutils uname, hostname, getconf and python3's os.cpu_count(): the
+# same output with and without the shim, each run killed after $BOUND s (a
+# hang is a failure, not a stuck VM); under a filter that makes uname(2)
+# fail, only the shim still answers. getconf _NPROCESSORS_ONLN and
+# os.cpu_count() reach the shim's sysconf(_SC_NPROCESSORS_ONLN), whose
+# fallback must not loop (issue 13); coreutils nproc never did (it calls
+# sched_getaffinity), so it is not here.
 echo "# ---- debian-uts"
+bounded() { timeout -s KILL $BOUND "$@"; }
 same() {
-	a=$("$@") || return 1
-	b=$(LD_PRELOAD=$SHIM "$@") || return 1
+	a=$(bounded "$@") || { echo "without the shim: status $?"; return 1; }
+	b=$(LD_PRELOAD=$SHIM bounded "$@") || { echo "with the shim: status $? (137: killed after $BOUND s)"; return 1; }
 	expect_eq "$*" "$b" "$a"
+}
+online_cpus() { # the count the kernel's sysfs gives, as "N"
+	awk -F, '{ for (i = 1; i <= NF; i++) { n = split($i, r, "-"); c += n == 2 ? r[2] - r[1] + 1 : 1 } print c }' \
+		/sys/devices/system/cpu/online
+}
+same_as_sysfs() {
+	same "$@" || return 1
+	expect_eq "$* against sysfs" "$(bounded "$@")" "$(online_cpus)"
 }
 fails_denied() { ! $DYN/exec-as --deny-ids -- "$@"; }
 works_denied_with_shim() {
@@ -122,7 +138,9 @@ works_denied_with_shim() {
 }
 t uname_same_with_and_without_shim same /usr/bin/uname -a
 t hostname_same_with_and_without_shim same /usr/bin/hostname
-t nproc_same_with_and_without_shim same /usr/bin/nproc
+t getconf_nprocs_onln_same_with_and_without_shim same_as_sysfs /usr/bin/getconf _NPROCESSORS_ONLN
+t python_cpu_count_same_with_and_without_shim same_as_sysfs \
+	/usr/bin/python3 -S -I -c 'import os; print(os.cpu_count())'
 t uname_fails_under_seccomp_without_shim fails_denied /usr/bin/uname -a
 t hostname_fails_under_seccomp_without_shim fails_denied /usr/bin/hostname
 t kshare_uname_under_seccomp_with_shim works_denied_with_shim /usr/bin/uname -a
@@ -171,6 +189,11 @@ t kshare_python_under_seccomp_with_shim py_seccomp_shim
 t_done debian-python3
 
 program kshare-dump "$DYN/dump-check" /kshare/kshare-dump
+
+# ---- every function the shim interposes, with Debian's programs, each run
+# bounded; their bindings to the shim asserted (tests/shim/shim-check.py).
+program shim-check /usr/bin/python3 -S -I /kshare/shim-check.py \
+	--shim "$SHIM" --exec-as "$DYN/exec-as" --timeout $BOUND
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
