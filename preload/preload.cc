@@ -23,6 +23,7 @@
 
 #include <cstdarg>
 #include <dlfcn.h>
+#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -44,6 +45,15 @@ KSHARE_INTERPOSE(pid_t, getppid, (void), ())
 KSHARE_INTERPOSE(pid_t, gettid, (void), ())
 KSHARE_INTERPOSE(pid_t, getpgrp, (void), ())
 KSHARE_INTERPOSE(pid_t, getsid, (pid_t pid), (pid))
+
+// getpgid(0), as shells ask: the caller's own group from the page; any other
+// process's from the kernel (syscall() sets errno as libc's would).
+extern "C" __attribute__((visibility("default"))) pid_t getpgid(pid_t pid) noexcept
+{
+	if (pid == 0 || pid == kshare_getpid())
+		return kshare_getpgrp();
+	return static_cast<pid_t>(syscall(SYS_getpgid, pid));
+}
 KSHARE_INTERPOSE(uid_t, getuid, (void), ())
 KSHARE_INTERPOSE(uid_t, geteuid, (void), ())
 KSHARE_INTERPOSE(gid_t, getgid, (void), ())

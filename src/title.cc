@@ -56,23 +56,26 @@ bool environ_points_into(const char *begin, const char *end)
 // Copy the environment to the heap, so that its original strings, which
 // lie after argv's, can carry a long title. Done before main(), as libbsd
 // and PostgreSQL do at start-up: nobody holds a getenv() pointer into the
-// original strings yet, and no other thread can be reading environ.
+// original strings yet, and no other thread can be reading environ. One
+// block, the array and the strings, kept for the life of the process (and
+// reachable from here, for leak checkers: setenv() may replace the array).
+char *moved_environ;
+
 void move_environ()
 {
-	int n = 0;
-	while (environ[n])
-		n++;
-	char **env = static_cast<char **>(std::malloc((n + 1) * sizeof(char *)));
-	if (!env)
+	std::size_t n = 0, bytes = 0;
+	for (; environ[n]; n++)
+		bytes += std::strlen(environ[n]) + 1;
+	const std::size_t array = (n + 1) * sizeof(char *);
+	moved_environ = static_cast<char *>(std::malloc(array + bytes));
+	if (!moved_environ)
 		return;
-	for (int i = 0; i < n; i++) {
-		env[i] = strdup(environ[i]);
-		if (!env[i]) {
-			while (i--)
-				std::free(env[i]);
-			std::free(env);
-			return;
-		}
+	char **env = reinterpret_cast<char **>(moved_environ);
+	char *strings = moved_environ + array;
+	for (std::size_t i = 0; i < n; i++) {
+		const std::size_t len = std::strlen(environ[i]) + 1;
+		env[i] = static_cast<char *>(std::memcpy(strings, environ[i], len));
+		strings += len;
 	}
 	env[n] = nullptr;
 	environ = env;

@@ -15,6 +15,10 @@ namespace kshare_test {
 
 constexpr std::size_t page = 4096;
 
+// An address nothing is mapped at, hidden from the optimiser, which would
+// otherwise refuse to compile a write through it.
+inline volatile std::uintptr_t bad_address = 8;
+
 struct alignas(page) Area {
 	unsigned char bytes[2 * page];
 

@@ -6,6 +6,8 @@
 #include <kshare/kshare.hpp>
 
 #include <gtest/gtest.h>
+#include <csignal>
+#include <sys/wait.h>
 #include <atomic>
 #include <cerrno>
 #include <thread>
@@ -183,6 +185,40 @@ TEST_F(SimulatedArea, NullPointersGetEfaultLikeLibc)
 	EXPECT_EQ(errno, EFAULT);
 	errno = 0;
 	EXPECT_EQ(kshare_getresgid(nullptr, &r, &e), -1);
+	EXPECT_EQ(errno, EFAULT);
+}
+
+// What a bad non-NULL pointer gets, decided as the vDSO's clock_gettime()
+// decides it: the fast path writes through it and faults (SIGSEGV) where the
+// system call would fail with EFAULT; the fallback is the system call, and
+// fails with EFAULT. Never a silent success. See kshare_getresuid(3).
+int status_of(void (*fn)())
+{
+	const pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGSEGV, SIG_DFL); // a sanitizer's handler would exit instead
+		fn();
+		_exit(0);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+TEST_F(SimulatedArea, BadPointersFaultOnTheFastPathAndGetEfaultOnTheFallback)
+{
+	area.proc().valid = KSHARE_PROC_VALID_CREDS;
+	ASSERT_EQ(kshare__attach(&area), 0);
+	auto *bad = reinterpret_cast<uid_t *>(kshare_test::bad_address);
+	uid_t r, e;
+	const int st = status_of([] {
+		uid_t a, b;
+		kshare_getresuid(&a, &b, reinterpret_cast<uid_t *>(kshare_test::bad_address));
+	});
+	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV) << "status " << st;
+	kshare__attach(nullptr);
+	errno = 0;
+	EXPECT_EQ(kshare_getresuid(&r, &e, bad), -1);
 	EXPECT_EQ(errno, EFAULT);
 }
 

@@ -52,6 +52,7 @@ static int long_names(void)
 			return fail("kshare_setproctitle() wrote past its buffer");
 	kshare_setproctitle("-%s", arg);
 	kshare_setproctitle("-x %s", arg);
+	free(arg);
 	if (kshare_getproctitle(buf, sizeof(buf)) < 15)
 		return fail("the title is missing");
 	return strncmp(buf, "x bbb", 5) ? fail("wrong title") : 0;
@@ -66,6 +67,7 @@ static int getenv_survives(void)
 	if (!v || strcmp(v, "still-here"))
 		return fail("KSHARE_PROBE not set by the test");
 	kshare_setproctitle("-%s", title);
+	free(title);
 	if (strcmp(v, "still-here"))
 		return fail("the getenv() pointer now reads part of the title");
 	v = getenv("KSHARE_PROBE");

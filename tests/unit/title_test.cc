@@ -173,9 +173,12 @@ int run_probe(const std::string &argv0, const std::vector<std::string> &args,
 	for (const auto &e : env)
 		envp.push_back(const_cast<char *>(e.c_str()));
 	// Sanitizer runs pass their options on.
+	std::vector<std::string> options;
 	for (const char *name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"})
 		if (const char *v = getenv(name))
-			envp.push_back(strdup((std::string(name) + "=" + v).c_str()));
+			options.push_back(std::string(name) + "=" + v);
+	for (auto &o : options)
+		envp.push_back(o.data());
 	envp.push_back(nullptr);
 	const pid_t pid = fork();
 	if (pid == 0) {

@@ -15,6 +15,8 @@
 #include <sys/utsname.h>
 #include <thread>
 #include <unistd.h>
+#include <csignal>
+#include <sys/wait.h>
 
 namespace {
 
@@ -45,6 +47,29 @@ protected:
 		__atomic_store_n(&u.seq, seq + 2, __ATOMIC_RELAXED);
 	}
 };
+
+// A bad non-NULL buffer: the fast path copies into it and faults, the
+// fallback is uname(2) and fails with EFAULT (see kshare_uname(3)).
+TEST_F(SimulatedUts, BadBufferFaultsOnTheFastPathAndGetsEfaultOnTheFallback)
+{
+	ASSERT_EQ(kshare__attach(&area), 0);
+	const pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGSEGV, SIG_DFL); // a sanitizer's handler would exit instead
+		kshare_uname(reinterpret_cast<utsname *>(kshare_test::bad_address));
+		_exit(0);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV) << "status " << status;
+	errno = 0;
+	EXPECT_EQ(kshare_uname(nullptr), -1) << "NULL goes to the kernel";
+	EXPECT_EQ(errno, EFAULT);
+	kshare__attach(nullptr);
+	errno = 0;
+	EXPECT_EQ(kshare_uname(reinterpret_cast<utsname *>(kshare_test::bad_address)), -1);
+	EXPECT_EQ(errno, EFAULT);
+}
 
 TEST_F(SimulatedUts, NamesComeFromThePage)
 {
