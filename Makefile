@@ -69,9 +69,11 @@ test-debug: user kernel-debug
 	scripts/vm-test --kernel debug
 
 # The LD_PRELOAD shim with Debian's programs and kshare-dump in the VM, then
-# the same on the kernel without kshare, where only the kshare_* tests fail.
+# the same on that kernel booted with kshare=off and on the kernel without
+# kshare, where only the kshare_* tests fail.
 test-preload: user kernel kernel-off
 	scripts/vm-test-preload --kernel kshare
+	scripts/vm-test-preload --kernel kshare --append kshare=off
 	scripts/vm-test-preload --kernel off
 
 # cmake --install into a temporary prefix; consumers built with pkg-config

@@ -8,7 +8,13 @@
 #include <cstdarg>
 #include <cstddef>
 
+#include <atomic>
+
 namespace kshare::detail {
+
+// Set by the library's start-up code (title.cc), which runs after libc has
+// set environ up: from then on a NULL environ means an empty environment.
+extern std::atomic<bool> environment_ready;
 
 // The UTS record of the system page (looked up on first use), or a record
 // of zeroes whose validity bits send callers to the system calls.

@@ -17,6 +17,8 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 
+extern char **environ;
+
 namespace kshare::detail {
 namespace {
 
@@ -153,6 +155,12 @@ const kshare_sys_header *lookup()
 {
 	if (looked.load(std::memory_order_acquire))
 		return header.load(std::memory_order_relaxed);
+	// A program's preinit_array functions run before libc has set environ
+	// up, when KSHARE=off cannot be read yet: answer with the system call,
+	// and look again at the next call. (Once the library's own start-up
+	// code ran, a NULL environ is a program's clearenv(): no KSHARE.)
+	if (!environ && !environment_ready.load(std::memory_order_relaxed))
+		return nullptr;
 	// Only memory reads and one mincore(): safe in signal handlers, vfork
 	// children and before constructors have run.
 	const int saved_errno = errno;

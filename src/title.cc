@@ -85,6 +85,7 @@ void move_environ()
 // libraries and static programs alike.
 [[gnu::used]] void capture_argv(int argc, char **argv, char **envp)
 {
+	environment_ready.store(true, std::memory_order_relaxed);
 	if (area.start || argc < 1 || !argv || !argv[0])
 		return;
 	char *end = argv[0];
@@ -349,6 +350,8 @@ void after_fork()
 }
 
 } // namespace
+
+std::atomic<bool> environment_ready{false};
 
 void carry_title_over(kshare_title *t, std::size_t capacity)
 {
