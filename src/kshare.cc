@@ -429,6 +429,14 @@ pid_t kshare__getsid_slow(pid_t pid)
 	return static_cast<pid_t>(KSHARE_SYSCALL(getsid, pid));
 }
 
+uint64_t kshare__mm_id_slow(void)
+{
+	// The page of zeroes says 0: the first call looks for the real one.
+	if (first_look())
+		return __atomic_load_n(&kshare__page()->mm_serial, __ATOMIC_RELAXED);
+	return 0;
+}
+
 __thread kshare__tid_cache kshare__tid __attribute__((tls_model("initial-exec")));
 
 pid_t kshare__gettid_slow(void)

@@ -91,6 +91,7 @@ KSHARE_API pid_t kshare__getsid_slow(pid_t pid);
 KSHARE_API pid_t kshare__gettid_slow(void);
 KSHARE_API uint32_t kshare__id_slow(unsigned int which);
 KSHARE_API int kshare__getres_slow(unsigned int first, uint32_t *a, uint32_t *b, uint32_t *c);
+KSHARE_API uint64_t kshare__mm_id_slow(void);
 /*
  * Internal: this copy of the library's link in the chain that carries a
  * detach to every copy in the process (libkshare.so and the preload shim
@@ -178,6 +179,24 @@ KSHARE_INLINE pid_t kshare_gettid(void)
 				     __atomic_load_n(&pp->mm_serial, __ATOMIC_RELAXED), 1))
 		return kshare__tid.tid;
 	return kshare__gettid_slow();
+}
+
+/**
+ * kshare_mm_id() - an id of the calling process's address space: equal
+ * non-zero values mean the same address space, so a value that changed
+ * tells a library that it now runs in a fork() child (or after exec). The
+ * same in threads, vfork() children and CLONE_VM clones, which share the
+ * address space. 0 where the kernel gives no id (no kshare, kshare=off,
+ * after kshare_detach()): callers then need another way. No system call.
+ */
+KSHARE_INLINE uint64_t kshare_mm_id(void)
+{
+	const struct kshare_proc_page *pp = kshare__page();
+	uint64_t id = __atomic_load_n(&pp->mm_serial, __ATOMIC_RELAXED);
+
+	if (__builtin_expect(id != 0, 1))
+		return id;
+	return kshare__mm_id_slow();
 }
 
 /* Internal: word index of each id in the credentials record. */

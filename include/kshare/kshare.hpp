@@ -11,7 +11,7 @@
 //   kshare::resids<uid_t> kshare::getresuid(); resids<gid_t> getresgid()
 //   kshare::uts_string kshare::hostname(), domainname()
 //   ::utsname kshare::uname();  int kshare::get_nprocs()
-//   std::uint64_t kshare::uts_generation();  void kshare::detach()
+//   std::uint64_t kshare::uts_generation(), mm_id();  void kshare::detach()
 //   kshare::setproctitle("-worker %d", n)  // printf format, checked at compile time
 //   kshare::setproctitle(std::string_view title)  // verbatim, no "progname: "
 //   kshare::setproctitle(nullptr)  // the original arguments again
@@ -219,6 +219,10 @@ inline uts_string uts_name(int (*get)(char *, std::size_t)) noexcept
 {
 	return ::kshare_uts_generation();
 }
+
+/// An id of this address space: equal non-zero values mean the same one, so
+/// a change means a fork() child; 0 where the kernel gives none.
+[[nodiscard]] inline std::uint64_t mm_id() noexcept { return ::kshare_mm_id(); }
 
 /// Stop reading the pages, for good: every call is the system call from now.
 inline void detach() noexcept { ::kshare_detach(); }

@@ -188,6 +188,16 @@ TEST_F(SimulatedArea, NullPointersGetEfaultLikeLibc)
 	EXPECT_EQ(errno, EFAULT);
 }
 
+TEST_F(SimulatedArea, MmIdComesFromThePageAndIsZeroWhenDetached)
+{
+	ASSERT_EQ(kshare__attach(&area), 0);
+	EXPECT_EQ(kshare_mm_id(), 7u);
+	area.proc().mm_serial = 8; // another address space's page
+	EXPECT_EQ(kshare_mm_id(), 8u);
+	kshare__attach(nullptr);
+	EXPECT_EQ(kshare_mm_id(), 0u) << "no page: no id, never a made-up one";
+}
+
 // What a bad non-NULL pointer gets, decided as the vDSO's clock_gettime()
 // decides it: the fast path writes through it and faults (SIGSEGV) where the
 // system call would fail with EFAULT; the fallback is the system call, and
