@@ -3,7 +3,7 @@
 // glibc and through kshare, side by side, with reference points (vDSO
 // clock_gettime, the rseq cpu_id read) and floors (a plain load, memcpy of
 // the record's size). Google Benchmark; names are CALL/PATH so that
-// tools/bench-report can pair them.
+// bench/bench-report.py can pair them.
 
 #include <kshare/kshare.h>
 

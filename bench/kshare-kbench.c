@@ -3,7 +3,7 @@
  * kshare-kbench: what kshare costs the kernel and what it saves ps(1),
  * measured inside the guest. scripts/bench-kernel boots the same kernel with
  * kshare on and with kshare=off (and the CONFIG_KSHARE=n build), runs this
- * in each, several rounds interleaved, and tools/kshare-kbench-report.py
+ * in each, several rounds interleaved, and bench/kshare-kbench-report.py
  * reduces the samples to medians and on/off ratios.
  *
  *   kshare-kbench [--quick] [TEST...]

@@ -158,7 +158,7 @@ def main():
     report = {"host": d.host, "guest": {f"{c}:{k}": sorted(v) for (c, k), v in d.info.items()},
               "rounds": d.rounds}
     md = ["# kshare: kernel-side costs, ps, reader scaling and the locking question", "",
-          "Produced by `make bench` (scripts/bench-kernel, tools/kshare-kbench-report.py); "
+          "Produced by `make bench` (scripts/bench-kernel, bench/kshare-kbench-report.py); "
           "method and discussion in docs/benchmarks.md. Raw samples: results/kernel-raw.txt.", ""]
     md += ["Machine: " + d.host.get("cpu", "?") + "; " + d.host.get("qemu", "?") +
            "; host kernel " + d.host.get("kernel", "?") + "; run " + d.host.get("date", "?") + ".",
@@ -320,7 +320,7 @@ def main():
     md += ["## The locking question: per-record against whole-page sequence counters "
            "(kshare-seqbench)", "",
            "A simulation on pages laid out as <kshare/uapi.h> with the library's readers and "
-           "the kernel's writers (tools/kshare-seqbench.cc). Schemes: `record` is kshare "
+           "the kernel's writers (bench/kshare-seqbench.cc). Schemes: `record` is kshare "
            "today (scalars behind the valid word, credentials under cred_seq, and the "
            "kernel republishing the whole process page on any change); `record_min` is "
            "per-record with a writer touching only its own record; `page` is one counter "
