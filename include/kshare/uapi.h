@@ -79,6 +79,8 @@ struct kshare_sys_header {
  *		while a CPU is being brought up or taken down.
  * @generation:	changes whenever anything in the record changes, so that
  *		a caller can tell cheaply that its copy is still current.
+ *		Never reused, not even by another namespace's page: a
+ *		process that moves to another namespace sees it change.
  * @nr_cpus_online: number of online CPUs, what get_nprocs() counts.
  * @reserved:	zero.
  * @sysname:	as in struct new_utsname, NUL-terminated.

@@ -212,6 +212,51 @@ static int setns_switches_the_page(void)
 	return kt_wait(pid, "ns-a holder");
 }
 
+/*
+ * The generation a caller noted must not come back in another namespace: a
+ * process that moves with unshare() or setns() must see "changed". Were each
+ * namespace's page to count from zero of its own, a few sethostname() calls
+ * in the new namespace would bring its count to the noted value.
+ */
+static int generation_is_never_reused_across_namespaces(void)
+{
+	uint64_t home_gen, gen = 0, inner;
+	unsigned long i, n;
+	char name[32];
+	int home;
+
+	KT_EXPECT(check_uts(1) == KT_PASS, "before");
+	home_gen = kshare_uts_generation();
+	KT_EXPECT(home_gen != 0, "no generation");
+	home = open("/proc/self/ns/uts", O_RDONLY);
+	KT_EXPECT(home >= 0, "open ns: %s", strerror(errno));
+	KT_EXPECT(unshare(CLONE_NEWUTS) == 0, "unshare: %s", strerror(errno));
+	/* As many changes as a count from zero needs to reach home_gen. */
+	n = home_gen < 1000000 ? (unsigned long)home_gen : 1000000;
+	for (i = 0; i <= n; i++) {
+		if (i) {
+			snprintf(name, sizeof(name), "gen-%lu", i);
+			KT_EXPECT(sethostname(name, strlen(name)) == 0, "sethostname: %s",
+				  strerror(errno));
+		}
+		gen = kshare_uts_generation();
+		KT_EXPECT(gen != 0, "no generation in the new namespace");
+		KT_EXPECT(gen != home_gen,
+			  "after unshare and %lu sethostname calls the generation is %llu, "
+			  "the one noted in the other namespace", i, (unsigned long long)gen);
+	}
+	KT_EXPECT(check_uts(1) == KT_PASS, "inside");
+	inner = gen;
+	KT_EXPECT(setns(home, CLONE_NEWUTS) == 0, "setns home: %s", strerror(errno));
+	gen = kshare_uts_generation();
+	KT_EXPECT(gen != inner, "back home, the generation %llu is the inner namespace's",
+		  (unsigned long long)gen);
+	/* Nothing changed at home in between. */
+	KT_EXPECT(gen == home_gen, "home generation %llu, was %llu", (unsigned long long)gen,
+		  (unsigned long long)home_gen);
+	return check_uts(1);
+}
+
 /* One thread of several moves: the threads would need two pages. */
 static void *unshare_thread(void *arg)
 {
@@ -386,6 +431,7 @@ int main(void)
 		KTEST(setns_switches_the_page),
 		KTEST(threads_in_two_namespaces_fall_back),
 		KTEST(personalities_that_alter_uname_fall_back),
+		KTEST(generation_is_never_reused_across_namespaces),
 		KTEST(nprocs_follows_cpu_hotplug),
 		KTEST(short_buffers_behave_as_glibc),
 		KTEST(names_come_from_the_page_under_seccomp),
