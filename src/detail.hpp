@@ -16,8 +16,10 @@ namespace kshare::detail {
 // set environ up: from then on a NULL environ means an empty environment.
 extern std::atomic<bool> environment_ready;
 
-// The UTS record of the system page (looked up on first use), or a record
-// of zeroes whose validity bits send callers to the system calls.
+// The UTS record of the system page (looked up on first use), or
+// empty_uts_record, a record of zeroes whose validity bits send callers to
+// the system calls.
+extern const kshare_uts empty_uts_record;
 const kshare_uts *uts_record();
 
 // The title record (looked up on first use) and its capacity in bytes, the

@@ -20,12 +20,15 @@
 extern char **environ;
 
 namespace kshare::detail {
+
+constinit const kshare_uts empty_uts_record{};
+
 namespace {
 
 // What readers see before the library has looked for the real page, and
 // after it found none: all validity bits clear.
 constinit const kshare_proc_page empty_proc_page{};
-constinit const kshare_uts empty_uts{};
+constinit const kshare_uts &empty_uts = empty_uts_record;
 constinit std::atomic<const kshare_uts *> uts{&empty_uts};
 
 // The validated header, or nullptr. Written once per look-up; every thread
@@ -111,6 +114,7 @@ void publish(const kshare_sys_header *h)
 	area_end.store(!h ? 0 : t ? begin + h->title_offset + h->title_size : begin + h->map_size,
 		       std::memory_order_relaxed);
 	title_begin.store(t ? begin + h->title_offset : 0, std::memory_order_relaxed);
+	__atomic_store_n(&kshare__uts, uts_of(h), __ATOMIC_RELAXED);
 	__atomic_store_n(&kshare__proc, proc, __ATOMIC_RELAXED);
 	looked.store(true, std::memory_order_release);
 }
@@ -322,6 +326,7 @@ using namespace kshare::detail;
 extern "C" {
 
 const kshare_proc_page *kshare__proc = &empty_proc_page;
+const kshare_uts *kshare__uts = &empty_uts;
 
 const kshare_sys_header *kshare__header(void)
 {

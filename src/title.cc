@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include <pthread.h>
+#include <sys/single_threaded.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -260,9 +261,20 @@ void unlock_title(kshare_title *t, std::uint32_t odd_seq)
 
 // The title bytes are read while a writer may be storing them: every access
 // on both sides is a relaxed atomic, and the counter decides what counts.
+// Stores go a word at a time where the page is aligned (the title starts
+// 8-byte aligned), so a 64-byte title is 8 stores, not 64.
 void store_racy(char *dst, const char *src, std::size_t n)
 {
-	for (std::size_t i = 0; i < n; i++)
+	std::size_t i = 0;
+
+	for (; i < n && reinterpret_cast<std::uintptr_t>(dst + i) % 8; i++)
+		__atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
+	for (; i + 8 <= n; i += 8) {
+		std::uint64_t w;
+		std::memcpy(&w, src + i, 8);
+		__atomic_store_n(reinterpret_cast<std::uint64_t *>(dst + i), w, __ATOMIC_RELAXED);
+	}
+	for (; i < n; i++)
 		__atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
 }
 
@@ -272,20 +284,75 @@ void load_racy(char *dst, const char *src, std::size_t n)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
-void write_title_page(kshare_title *t, std::size_t capacity, const char *title)
+// A title given as up to three pieces ("progname", ": ", the argument), so
+// that the common "%s" and "-%s" forms go to the page without a copy.
+struct title_pieces {
+	const char *text[3];
+	std::size_t len[3];
+	int n;
+};
+
+// Take the writers' lock. With one thread in the process no other writer
+// can run (setproctitle() is not async-signal-safe), so a plain store of
+// the odd counter does, and an uncontended title costs no atomic
+// read-modify-write; else the CAS lock. Return the odd counter, 0 if the
+// page could not be had (see lock_title()).
+std::uint32_t begin_title_write(kshare_title *t, bool &alone)
 {
-	const std::size_t len = title ? std::min(std::strlen(title), capacity - 1) : 0;
-	const std::uint32_t seq = lock_title(t);
+	alone = __libc_single_threaded;
+	if (alone) {
+		const std::uint32_t seq = __atomic_load_n(&t->seq, __ATOMIC_RELAXED);
+		if (!(seq & 1)) {
+			__atomic_store_n(&t->seq, seq + 1, __ATOMIC_RELAXED);
+			// Pairs with the acquire of the kernel's and getproctitle()'s
+			// second read of ->seq: the odd counter is seen before any
+			// byte of the new title.
+			std::atomic_thread_fence(std::memory_order_release);
+			return seq + 1;
+		}
+		alone = false; // left odd: the bounded takeover below
+	}
+	return lock_title(t);
+}
+
+void end_title_write(kshare_title *t, std::uint32_t seq, bool alone)
+{
+	if (alone)
+		// Release pairs with the readers' acquire of ->seq.
+		__atomic_store_n(&t->seq, seq + 1, __ATOMIC_RELEASE);
+	else
+		unlock_title(t, seq);
+}
+
+void write_title_page(kshare_title *t, std::size_t capacity, const title_pieces *title)
+{
+	bool alone;
+	const std::uint32_t seq = begin_title_write(t, alone);
 
 	if (!seq)
 		return;
+	std::size_t len = 0;
 	if (title) {
-		store_racy(t->title, title, len);
+		for (int i = 0; i < title->n && len < capacity - 1; i++) {
+			const std::size_t n = std::min(title->len[i], capacity - 1 - len);
+			store_racy(t->title + len, title->text[i], n);
+			len += n;
+		}
 		__atomic_store_n(&t->title[len], '\0', __ATOMIC_RELAXED);
 	}
 	__atomic_store_n(&t->len, static_cast<std::uint32_t>(len), __ATOMIC_RELAXED);
 	__atomic_store_n(&t->flags, title ? KSHARE_TITLE_SET : 0u, __ATOMIC_RELAXED);
-	unlock_title(t, seq);
+	end_title_write(t, seq, alone);
+}
+
+void write_title_page(kshare_title *t, std::size_t capacity, const char *title)
+{
+	if (!title) {
+		write_title_page(t, capacity, static_cast<const title_pieces *>(nullptr));
+		return;
+	}
+	const title_pieces one{{title}, {std::strlen(title)}, 1};
+	write_title_page(t, capacity, &one);
 }
 
 // A consistent copy of the title in @t into @buf (@size bytes), read under
@@ -361,7 +428,7 @@ void carry_title_over(kshare_title *t, std::size_t capacity)
 		return;
 	// argv first, then the page: ps never falls back to the old argv.
 	set_argv_title(buf);
-	write_title_page(t, capacity, nullptr);
+	write_title_page(t, capacity, static_cast<const char *>(nullptr));
 }
 
 // "progname: " and @fmt formatted, or @fmt alone if it starts with '-', into
@@ -408,7 +475,35 @@ void kshare_vsetproctitle(const char *fmt, va_list ap)
 	std::size_t cap;
 
 	if (kshare_title *t = title_record(&cap)) {
-		write_title_page(t, cap, fmt ? format_title(buf, sizeof(buf), fmt, ap) : nullptr);
+		if (!fmt) {
+			write_title_page(t, cap, static_cast<const char *>(nullptr));
+			return;
+		}
+		const bool bare = fmt[0] == '-';
+		const char *body = bare ? fmt + 1 : fmt;
+		if (body[0] == '%' && body[1] == 's' && body[2] == '\0') {
+			// "%s" and "-%s": the pieces go to the page as they are.
+			// The argument straight from @ap, which is not used again
+			// (va_copy() read the va_list just written by va_start()
+			// with a wider load than its stores: a forwarding stall
+			// that cost half the call).
+			const char *arg = va_arg(ap, const char *);
+			if (!arg)
+				arg = "(null)";
+			title_pieces pieces{};
+			if (!bare) {
+				const char *name = program_invocation_short_name;
+				pieces.text[pieces.n] = name;
+				pieces.len[pieces.n++] = strnlen(name, sizeof(buf) - 3);
+				pieces.text[pieces.n] = ": ";
+				pieces.len[pieces.n++] = 2;
+			}
+			pieces.text[pieces.n] = arg;
+			pieces.len[pieces.n++] = std::strlen(arg);
+			write_title_page(t, std::min(cap, sizeof(buf)), &pieces);
+			return;
+		}
+		write_title_page(t, cap, format_title(buf, sizeof(buf), fmt, ap));
 		return;
 	}
 	// The argv area is claimed before the title is formatted: the claim

@@ -25,39 +25,34 @@ static_assert(sizeof(utsname) == 6 * KSHARE_UTS_LEN, "utsname layout");
 constexpr std::size_t names_offset = offsetof(kshare_uts, sysname);
 static_assert(offsetof(kshare_uts, domainname) - names_offset == 5 * KSHARE_UTS_LEN);
 
-// Copy [off, off + n) of the record with word-sized relaxed atomic loads:
+// Everything here reads the record with word-sized relaxed atomic loads:
 // the kernel may be rewriting it, and the sequence counter decides
-// afterwards whether the copy counts. Reading whole aligned words may touch
-// a few bytes of neighbouring fields, all inside the page.
-void copy_racy(void *dst, const kshare_uts *rec, std::size_t off, std::size_t n)
-{
-	const auto base = reinterpret_cast<std::uintptr_t>(rec) + off;
-	const auto first = base & ~std::uintptr_t{7};
-	const std::size_t words = (base + n - first + 7) / 8;
-	std::uint64_t buf[(sizeof(kshare_uts) + 16) / 8];
+// afterwards whether what was read counts. The words stay in registers or
+// go straight to their destination with stores of the same width: copying
+// them through a buffer with wider or misaligned loads makes every load
+// wait for the stores it spans (no store-to-load forwarding), which cost
+// more than the rest of gethostname() together.
 
-	for (std::size_t i = 0; i < words; i++)
-		buf[i] = __atomic_load_n(reinterpret_cast<const std::uint64_t *>(first) + i,
-					 __ATOMIC_RELAXED);
-	std::memcpy(dst, reinterpret_cast<const char *>(buf) + (base - first), n);
-}
-
-// One consistent read of [off, off + n) if the page vouches for @need.
-bool read_record(std::size_t off, std::size_t n, void *dst, std::uint32_t need,
-		 std::uint64_t *generation = nullptr)
+// Run @load(rec) within one read section of the record's sequence counter:
+// true if it saw a consistent record that vouches for @need.
+template <typename Load>
+bool read_section(std::uint32_t need, Load &&load, std::uint64_t *generation = nullptr)
 {
-	// First: on the process's first call this looks the area up.
-	const kshare_uts *rec = uts_record();
-	if (!(kshare__valid(kshare__page()) & KSHARE_PROC_VALID_UTS))
-		return false;
+	// The published record; the record of zeroes until the first look-up,
+	// which the first call makes here.
+	const kshare_uts *rec = __atomic_load_n(&kshare__uts, __ATOMIC_RELAXED);
+	if (!(kshare__valid(kshare__page()) & KSHARE_PROC_VALID_UTS)) {
+		if (rec != &empty_uts_record || (rec = uts_record()) == &empty_uts_record ||
+		    !(kshare__valid(kshare__page()) & KSHARE_PROC_VALID_UTS))
+			return false;
+	}
 	for (int tries = 0; tries < KSHARE_READ_TRIES; tries++) {
 		const std::uint32_t seq = __atomic_load_n(&rec->seq, __ATOMIC_ACQUIRE);
 		if (seq & 1)
 			continue;
 		const std::uint32_t valid = __atomic_load_n(&rec->valid, __ATOMIC_RELAXED);
 		const std::uint64_t gen = __atomic_load_n(&rec->generation, __ATOMIC_RELAXED);
-		if (n)
-			copy_racy(dst, rec, off, n);
+		load(rec);
 		// Pairs with the kernel's smp_wmb() before it ends a rewrite.
 		std::atomic_thread_fence(std::memory_order_acquire);
 		if (__atomic_load_n(&rec->seq, __ATOMIC_RELAXED) != seq)
@@ -71,14 +66,59 @@ bool read_record(std::size_t off, std::size_t n, void *dst, std::uint32_t need,
 	return false;
 }
 
-bool read_names(utsname *u)
+const std::uint64_t *words_at(const kshare_uts *rec, std::size_t offset)
 {
-	return read_record(names_offset, sizeof(*u), u, KSHARE_UTS_VALID_NAMES);
+	return reinterpret_cast<const std::uint64_t *>(reinterpret_cast<const char *>(rec) + offset);
 }
 
-bool read_name(std::size_t field, char (&out)[KSHARE_UTS_LEN])
+// All six names, sysname to domainname, laid out as struct utsname: 48
+// words and 6 bytes, stored into @u as they are loaded.
+static_assert(names_offset % 8 == 0 && sizeof(utsname) == 48 * 8 + 6);
+bool read_names(utsname *u)
 {
-	return read_record(field, KSHARE_UTS_LEN, out, KSHARE_UTS_VALID_NAMES);
+	return read_section(KSHARE_UTS_VALID_NAMES, [u](const kshare_uts *rec) {
+		const std::uint64_t *src = words_at(rec, names_offset);
+		char *dst = reinterpret_cast<char *>(u);
+#pragma GCC unroll 8
+		for (std::size_t i = 0; i < 48; i++) {
+			const std::uint64_t w = __atomic_load_n(src + i, __ATOMIC_RELAXED);
+			std::memcpy(dst + 8 * i, &w, 8);
+		}
+		const std::uint64_t tail = __atomic_load_n(src + 48, __ATOMIC_RELAXED);
+		std::memcpy(dst + 8 * 48, &tail, 6);
+	});
+}
+
+// One name of KSHARE_UTS_LEN bytes at offset Field, as 8 words of its first
+// 64 bytes (the 65th is its NUL, whatever the page says): the aligned words
+// around it are loaded and shifted into place in registers.
+template <std::size_t Field>
+bool read_name(std::uint64_t (&out)[8])
+{
+	constexpr std::size_t first = Field & ~std::size_t{7};
+	constexpr unsigned shift = 8 * (Field - first);
+	constexpr std::size_t words = shift ? 9 : 8;
+	static_assert(first + 8 * words <= sizeof(kshare_uts), "stays inside the record");
+
+	return read_section(KSHARE_UTS_VALID_NAMES, [&out](const kshare_uts *rec) {
+		// Each word shifted as soon as its neighbour is loaded, in one
+		// pass: a second pass over a buffer of them gets vectorised
+		// into 16-byte loads of 8-byte stores.
+		const std::uint64_t *src = words_at(rec, first);
+		std::uint64_t w = __atomic_load_n(src, __ATOMIC_RELAXED);
+#pragma GCC unroll 8
+		for (std::size_t i = 0; i < 8; i++) {
+			if constexpr (shift == 0) {
+				out[i] = w;
+				if (i + 1 < words)
+					w = __atomic_load_n(src + i + 1, __ATOMIC_RELAXED);
+			} else {
+				const std::uint64_t next = __atomic_load_n(src + i + 1, __ATOMIC_RELAXED);
+				out[i] = (w >> shift) | (next << (64 - shift));
+				w = next;
+			}
+		}
+	});
 }
 
 // Count the CPUs in a list such as "0-3,5,7-8\n"; 0 if it makes no sense.
@@ -142,6 +182,46 @@ int online_cpus()
 	return 1;
 }
 
+// The length of the name in @w (at most 64), from its first NUL byte.
+std::size_t name_length(const std::uint64_t (&w)[8])
+{
+	constexpr std::uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080;
+
+#pragma GCC unroll 8
+	for (std::size_t i = 0; i < 8; i++) {
+		// Little-endian: the lowest set bit marks the first zero byte.
+		if (const std::uint64_t zero = (w[i] - ones) & ~w[i] & highs)
+			return 8 * i + static_cast<std::size_t>(__builtin_ctzll(zero)) / 8;
+	}
+	return 64;
+}
+
+// One name from the page, or from uname(2); copy what fits of it, its NUL
+// included if it fits, as glibc does (the caller's bytes after it stay).
+// Return the name's length with its NUL, or 0 if uname(2) failed.
+template <std::size_t Field>
+std::size_t copy_name(char *name, size_t len)
+{
+	std::uint64_t w[8];
+
+	if (__builtin_expect(!read_name<Field>(w), 0)) {
+		utsname u;
+		if (KSHARE_SYSCALL(uname, &u) < 0)
+			return 0;
+		std::memcpy(w, reinterpret_cast<const char *>(&u) + Field - names_offset, sizeof(w));
+	}
+	const std::size_t size = name_length(w) + 1;
+	const std::size_t n = len < size ? len : size;
+	std::size_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		std::memcpy(name + i, &w[i / 8], 8);
+	// The rest byte by byte (at most 7; the NUL of a 64-byte name is the
+	// 65th byte, past w): a memcpy() call of a variable size cost more.
+	for (std::uint64_t last = i < 64 ? w[i / 8] : 0; i < n; i++, last >>= 8)
+		name[i] = static_cast<char>(last & 0xff);
+	return size;
+}
+
 } // namespace
 } // namespace kshare::detail
 
@@ -157,30 +237,10 @@ int kshare_uname(struct utsname *buf)
 	return static_cast<int>(KSHARE_SYSCALL(uname, buf));
 }
 
-// One name from the page, or from uname(2); copy what fits of it, its NUL
-// included if it fits, as glibc does. Return the name's length with its NUL,
-// or 0 if uname(2) failed.
-static std::size_t copy_name(std::size_t field, char *name, size_t len)
-{
-	char buf[KSHARE_UTS_LEN];
-	utsname u;
-
-	if (!read_name(field, buf)) {
-		if (KSHARE_SYSCALL(uname, &u) < 0)
-			return 0;
-		std::memcpy(buf, reinterpret_cast<const char *>(&u) + field - names_offset,
-			    sizeof(buf));
-	}
-	buf[KSHARE_UTS_LEN - 1] = '\0';
-	const std::size_t size = std::strlen(buf) + 1;
-	std::memcpy(name, buf, len < size ? len : size);
-	return size;
-}
-
 // As glibc's: ENAMETOOLONG if the name and its NUL did not fit.
 int kshare_gethostname(char *name, size_t len)
 {
-	const std::size_t size = copy_name(offsetof(kshare_uts, nodename), name, len);
+	const std::size_t size = copy_name<offsetof(kshare_uts, nodename)>(name, len);
 
 	if (!size)
 		return -1;
@@ -194,15 +254,18 @@ int kshare_gethostname(char *name, size_t len)
 // As glibc's on Linux: never fails for a short buffer.
 int kshare_getdomainname(char *name, size_t len)
 {
-	return copy_name(offsetof(kshare_uts, domainname), name, len) ? 0 : -1;
+	return copy_name<offsetof(kshare_uts, domainname)>(name, len) ? 0 : -1;
 }
 
-int kshare_get_nprocs(void)
+int kshare__get_nprocs_slow(void)
 {
 	std::uint32_t n = 0;
 
-	if (read_record(offsetof(kshare_uts, nr_cpus_online), sizeof(n), &n,
-			KSHARE_UTS_VALID_NPROCS) && n > 0)
+	if (read_section(KSHARE_UTS_VALID_NPROCS,
+			 [&n](const kshare_uts *rec) {
+				 n = __atomic_load_n(&rec->nr_cpus_online, __ATOMIC_RELAXED);
+			 }) &&
+	    n > 0)
 		return static_cast<int>(n);
 	return online_cpus();
 }
@@ -211,7 +274,7 @@ uint64_t kshare_uts_generation(void)
 {
 	std::uint64_t gen = 0;
 
-	if (!read_record(0, 0, nullptr, 0, &gen))
+	if (!read_section(0, [](const kshare_uts *) {}, &gen))
 		return 0;
 	return gen;
 }

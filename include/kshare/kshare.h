@@ -293,8 +293,33 @@ KSHARE_API int kshare_gethostname(char *name, size_t len);
 KSHARE_API int kshare_getdomainname(char *name, size_t len);
 /** kshare_uname() - uname(2) from the page. */
 KSHARE_API int kshare_uname(struct utsname *buf);
-/** kshare_get_nprocs() - get_nprocs(3): online CPUs, from the page. */
-KSHARE_API int kshare_get_nprocs(void);
+/*
+ * Internal: the UTS record of the system page, or a record of zeroes whose
+ * validity bits send readers to the slow path; never NULL, as kshare__proc.
+ */
+extern KSHARE_API const struct kshare_uts *kshare__uts;
+KSHARE_API int kshare__get_nprocs_slow(void);
+
+/**
+ * kshare_get_nprocs() - get_nprocs(3): online CPUs, from the page. A single
+ * word under the record's sequence counter, inline.
+ */
+KSHARE_INLINE int kshare_get_nprocs(void)
+{
+	const struct kshare_uts *u = __atomic_load_n(&kshare__uts, __ATOMIC_RELAXED);
+	/* The record is this thread's UTS namespace's (acquire: the kernel's release). */
+	const uint32_t ours = kshare__valid(kshare__page()) & KSHARE_PROC_VALID_UTS;
+	const uint32_t seq = __atomic_load_n(&u->seq, __ATOMIC_ACQUIRE);
+	const uint32_t valid = __atomic_load_n(&u->valid, __ATOMIC_RELAXED);
+	const uint32_t n = __atomic_load_n(&u->nr_cpus_online, __ATOMIC_RELAXED);
+
+	/* Pairs with the kernel's smp_wmb() before it ends a rewrite. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__builtin_expect(ours && !(seq & 1) && (valid & KSHARE_UTS_VALID_NPROCS) && n &&
+			     __atomic_load_n(&u->seq, __ATOMIC_RELAXED) == seq, 1))
+		return (int)n;
+	return kshare__get_nprocs_slow();
+}
 /**
  * kshare_uts_generation() - a number that changes whenever the hostname,
  * domain name or CPU count changes; 0 when the page cannot vouch for them.

@@ -149,6 +149,38 @@ TEST_F(Detach, ReadOnlyTitlePageDetaches)
 	kshare_setproctitle(nullptr);
 }
 
+// The title page's fast forms ("%s" with the program's name, "-%s" bare),
+// printf formats, and titles cut at the page's capacity.
+TEST_F(Detach, TitleFormsOnThePage)
+{
+	char buf[8192];
+	kshare_setproctitle("%s", "serving");
+	kshare_getproctitle(buf, sizeof(buf));
+	EXPECT_EQ(std::string(buf), std::string(program_invocation_short_name) + ": serving");
+	kshare_setproctitle("-%s", "bare");
+	kshare_getproctitle(buf, sizeof(buf));
+	EXPECT_STREQ(buf, "bare");
+	// NULL for %s, as glibc's printf shows it (hidden from -Wformat).
+	const char *volatile null_arg = nullptr;
+	kshare_setproctitle("-%s", null_arg);
+	kshare_getproctitle(buf, sizeof(buf));
+	EXPECT_STREQ(buf, "(null)");
+	kshare_setproctitle("-%d of %s", 3, "four");
+	kshare_getproctitle(buf, sizeof(buf));
+	EXPECT_STREQ(buf, "3 of four");
+	const std::size_t cap = page - sizeof(kshare_title);
+	for (std::size_t n : {cap - 2, cap - 1, cap, cap + 1, std::size_t{5000}}) {
+		const std::string t(n, 'x');
+		kshare_setproctitle("-%s", t.c_str());
+		EXPECT_EQ(static_cast<std::size_t>(kshare_getproctitle(buf, sizeof(buf))),
+			  std::min(n, cap - 1));
+		kshare_setproctitle("%s", t.c_str());
+		EXPECT_EQ(static_cast<std::size_t>(kshare_getproctitle(buf, sizeof(buf))),
+			  std::min(n + std::strlen(program_invocation_short_name) + 2, cap - 1));
+	}
+	kshare_setproctitle(nullptr);
+}
+
 // A reader of the title only reads: the kernel's reader, which gives up on a
 // counter that keeps moving, must not be starved by a busy getproctitle().
 TEST_F(Detach, GetproctitleDoesNotWriteThePage)

@@ -91,6 +91,63 @@ TEST_F(SimulatedUts, NamesComeFromThePage)
 	EXPECT_EQ(kshare_uts_generation(), 1u);
 }
 
+// Every name length (0 to 64: the NUL at every byte of every word) and
+// every buffer size around it, for the host name (not 8-byte aligned in the
+// record) and the domain name (another alignment): the bytes written and
+// the result are glibc's, and the caller's bytes past them are untouched.
+TEST_F(SimulatedUts, EveryNameLengthAndBufferSizeAsGlibc)
+{
+	ASSERT_EQ(kshare__attach(&area), 0);
+	auto &u = area.uts();
+	for (std::size_t len = 0; len <= 64; len++) {
+		std::memset(u.nodename, 0, sizeof(u.nodename));
+		std::memset(u.domainname, 0, sizeof(u.domainname));
+		for (std::size_t i = 0; i < len; i++) {
+			u.nodename[i] = static_cast<char>('a' + i % 26);
+			u.domainname[i] = static_cast<char>('A' + i % 26);
+		}
+		// A full 65-byte field with no NUL: its 65th byte is the NUL.
+		if (len == 64) {
+			u.nodename[64] = 'Z';
+			u.domainname[64] = 'Z';
+		}
+		const std::string host(u.nodename, len), domain(u.domainname, len);
+		for (std::size_t size = 0; size <= 70; size++) {
+			char buf[80];
+			std::memset(buf, '#', sizeof(buf));
+			errno = 0;
+			const int rc = kshare_gethostname(buf, size);
+			const std::size_t copied = std::min(size, len + 1);
+			if (size > len) {
+				ASSERT_EQ(rc, 0) << len << " " << size;
+			} else {
+				ASSERT_EQ(rc, -1) << len << " " << size;
+				ASSERT_EQ(errno, ENAMETOOLONG);
+			}
+			ASSERT_EQ(std::string(buf, std::min(copied, len)), host.substr(0, copied));
+			if (copied == len + 1) {
+				ASSERT_EQ(buf[len], '\0') << len << " " << size;
+			}
+			for (std::size_t i = copied; i < sizeof(buf); i++)
+				ASSERT_EQ(buf[i], '#') << "byte " << i << " past the copy, " << len << " "
+						       << size;
+			std::memset(buf, '#', sizeof(buf));
+			ASSERT_EQ(kshare_getdomainname(buf, size), 0);
+			ASSERT_EQ(std::string(buf, std::min(copied, len)), domain.substr(0, copied));
+			for (std::size_t i = copied; i < sizeof(buf); i++)
+				ASSERT_EQ(buf[i], '#');
+		}
+		if (len == 64)
+			continue; // uname() copies the fields whole: the kernel's end in NUL
+		utsname un;
+		ASSERT_EQ(kshare_uname(&un), 0);
+		ASSERT_EQ(std::string(un.nodename), host);
+		ASSERT_EQ(std::string(un.domainname), domain);
+		ASSERT_STREQ(un.sysname, "SimOS");
+		ASSERT_STREQ(un.machine, "simarch");
+	}
+}
+
 TEST_F(SimulatedUts, NotOursMeansTheSyscall)
 {
 	area.proc().valid = 0; // e.g. a personality that alters uname()
