@@ -26,9 +26,6 @@ const kshare_uts *uts_record();
 // NUL included; nullptr if there is none this library can write.
 kshare_title *title_record(std::size_t *capacity);
 
-// The same, without looking the area up: nullptr if this copy never did.
-kshare_title *title_record_if_looked(std::size_t *capacity);
-
 // The title page is about to be given up: show its title through argv
 // instead, and take it off the page so that the kernel shows argv.
 void carry_title_over(kshare_title *t, std::size_t capacity);

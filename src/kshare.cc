@@ -187,11 +187,6 @@ const kshare_uts *uts_record()
 kshare_title *title_record(std::size_t *capacity)
 {
 	lookup();
-	return title_record_if_looked(capacity);
-}
-
-kshare_title *title_record_if_looked(std::size_t *capacity)
-{
 	*capacity = title_cap.load(std::memory_order_relaxed);
 	return title.load(std::memory_order_relaxed);
 }

@@ -108,28 +108,26 @@ void move_environ()
 [[gnu::section(".init_array"), gnu::used]] void (*capture_argv_entry)(int, char **, char **) =
 	capture_argv;
 
-// Serialises this process's argv writers and readers, so that
+// Serialises this copy of the library's argv writers and readers, so that
 // kshare_getproctitle() never returns half of one title and half of the
-// next. A bounded spin: a signal handler that interrupts a holder and sets
-// the title itself cannot hang.
-constexpr int lock_spins = 10000;
-std::atomic<bool> argv_busy{false};
+// next, and fork() (see before_fork()) never copies half a title. A mutex:
+// its holders are only this library's own short critical sections (and
+// fork()), so a wait always ends; neither function is async-signal-safe.
+pthread_mutex_t argv_lock = PTHREAD_MUTEX_INITIALIZER;
 
 bool lock_argv()
 {
-	for (int i = 0; i < lock_spins; i++) {
-		if (!argv_busy.exchange(true, std::memory_order_acquire))
-			return true;
-		if (i > 100)
-			sched_yield();
-	}
-	return false;
+	return pthread_mutex_lock(&argv_lock) == 0;
 }
 
 void unlock_argv()
 {
-	argv_busy.store(false, std::memory_order_release);
+	pthread_mutex_unlock(&argv_lock);
 }
+
+// The page's counter, which the program itself can write, is never waited
+// for without a bound (see lock_title()).
+constexpr int lock_spins = 10000;
 
 class argv_guard {
 public:
@@ -292,15 +290,37 @@ struct title_pieces {
 	int n;
 };
 
-// Take the writers' lock. With one thread in the process no other writer
-// can run (setproctitle() is not async-signal-safe), so a plain store of
-// the odd counter does, and an uncontended title costs no atomic
-// read-modify-write; else the CAS lock. Return the odd counter, 0 if the
-// page could not be had (see lock_title()).
-std::uint32_t begin_title_write(kshare_title *t, bool &alone)
+// This copy of the library's writers, serialised here before they take the
+// page's counter: so that fork() can wait for a title being written (see
+// before_fork()) without holding the page's counter odd, which would make
+// the kernel's copy of the title for the child fail. A mutex, as argv_lock.
+pthread_mutex_t title_lock = PTHREAD_MUTEX_INITIALIZER;
+
+bool lock_writers()
 {
-	alone = __libc_single_threaded;
-	if (alone) {
+	return pthread_mutex_lock(&title_lock) == 0;
+}
+
+void unlock_writers()
+{
+	pthread_mutex_unlock(&title_lock);
+}
+
+// Take the writers' locks. With one thread in the process no other writer
+// can run (setproctitle() is not async-signal-safe, and fork() is not
+// called from inside it), so a plain store of the odd counter does, and an
+// uncontended title costs no atomic read-modify-write; else this copy's
+// lock, then the page's CAS lock. Return the odd counter, 0 if the page
+// could not be had (see lock_title()).
+struct title_write {
+	bool alone = false;
+	bool writers = false;
+};
+
+std::uint32_t begin_title_write(kshare_title *t, title_write &w)
+{
+	w.alone = __libc_single_threaded;
+	if (w.alone) {
 		const std::uint32_t seq = __atomic_load_n(&t->seq, __ATOMIC_RELAXED);
 		if (!(seq & 1)) {
 			__atomic_store_n(&t->seq, seq + 1, __ATOMIC_RELAXED);
@@ -310,24 +330,31 @@ std::uint32_t begin_title_write(kshare_title *t, bool &alone)
 			std::atomic_thread_fence(std::memory_order_release);
 			return seq + 1;
 		}
-		alone = false; // left odd: the bounded takeover below
+		w.alone = false; // left odd: the bounded takeover below
 	}
-	return lock_title(t);
+	w.writers = lock_writers();
+	const std::uint32_t seq = lock_title(t);
+	if (!seq && w.writers)
+		unlock_writers();
+	return seq;
 }
 
-void end_title_write(kshare_title *t, std::uint32_t seq, bool alone)
+void end_title_write(kshare_title *t, std::uint32_t seq, const title_write &w)
 {
-	if (alone)
+	if (w.alone) {
 		// Release pairs with the readers' acquire of ->seq.
 		__atomic_store_n(&t->seq, seq + 1, __ATOMIC_RELEASE);
-	else
-		unlock_title(t, seq);
+		return;
+	}
+	unlock_title(t, seq);
+	if (w.writers)
+		unlock_writers();
 }
 
 void write_title_page(kshare_title *t, std::size_t capacity, const title_pieces *title)
 {
-	bool alone;
-	const std::uint32_t seq = begin_title_write(t, alone);
+	title_write w;
+	const std::uint32_t seq = begin_title_write(t, w);
 
 	if (!seq)
 		return;
@@ -342,7 +369,7 @@ void write_title_page(kshare_title *t, std::size_t capacity, const title_pieces 
 	}
 	__atomic_store_n(&t->len, static_cast<std::uint32_t>(len), __ATOMIC_RELAXED);
 	__atomic_store_n(&t->flags, title ? KSHARE_TITLE_SET : 0u, __ATOMIC_RELAXED);
-	end_title_write(t, seq, alone);
+	end_title_write(t, seq, w);
 }
 
 void write_title_page(kshare_title *t, std::size_t capacity, const char *title)
@@ -388,18 +415,17 @@ int read_title_page(const kshare_title *t, std::size_t capacity, char *buf, std:
 	return -1;
 }
 
-// fork() while another thread writes the title would leave the child's copy
-// of the page locked (and the argv lock held) by a thread it does not have.
-// The handlers hold both across the fork.
-std::uint32_t fork_title_seq;
-kshare_title *fork_title;
+// fork() while another thread writes the title: the kernel copies the title
+// for the child only if the page is stable, and the argv fallback's strings
+// are copied as they are. The handlers make fork() wait for a write in
+// progress, in this copy of the library, and hold off new ones until the
+// child exists; the page's counter stays even throughout.
+bool fork_writers_locked;
 bool fork_argv_locked;
 
 void before_fork()
 {
-	std::size_t cap;
-	fork_title = title_record_if_looked(&cap);
-	fork_title_seq = fork_title ? lock_title(fork_title) : 0;
+	fork_writers_locked = lock_writers();
 	fork_argv_locked = lock_argv();
 }
 
@@ -407,8 +433,8 @@ void after_fork()
 {
 	if (fork_argv_locked)
 		unlock_argv();
-	if (fork_title && fork_title_seq)
-		unlock_title(fork_title, fork_title_seq);
+	if (fork_writers_locked)
+		unlock_writers();
 }
 
 [[gnu::constructor]] void register_fork_handlers()
