@@ -8,7 +8,7 @@ USER_ARM64_BUILD := $(BUILD)/user-arm64
 CMAKE_FLAGS ?=
 
 .PHONY: help deps kernel kernel-off user test-host test-vm test-negative \
-	checkpatch check demo clean test-preload test-install test-sanitizers bench \
+	checkpatch check demo clean test-preload test-install test-sanitizers bench bench-host \
 	kernel-debug test-debug user-arm64 kernel-arm64 kernel-arm64-off test-arm64 \
 	test-arm64-negative test-arm64-off
 
@@ -18,6 +18,7 @@ help:
 	@echo "              the kshare kernel and the negative control without kshare"
 	@echo "make kernel | kernel-off | user | test-host | test-vm | test-negative | checkpatch"
 	@echo "make test-preload | test-install | test-sanitizers"
+	@echo "make bench-host (real-CPU fast paths, a minute or two) | bench (everything, VMs)"
 	@echo "make kernel-arm64 | user-arm64 | test-arm64 | test-arm64-negative | test-arm64-off"
 
 deps:
@@ -111,9 +112,18 @@ test-sanitizers: deps
 checkpatch: deps
 	scripts/checkpatch
 
-# kshare-bench on the host and in the guest: results/bench.{json,md,png}.
+# The benchmarks (docs/benchmarks.md): the real-CPU mode on this machine,
+# then kshare-bench in the guest (emulated) and the kernel-side A/B:
+# results/bench.{json,md,png}, results/kernel.{json,md}.
 bench: user kernel
 	scripts/bench
+
+# The real-CPU mode only: no kernel, no VM; the fast paths on a simulated
+# area against their floors and goals, and reader scaling. Prints the table
+# and leaves it in build/bench-host/ (BENCH_HOST_FLAGS: --quick,
+# --no-scaling, --filter REGEX, --out DIR).
+bench-host: user
+	scripts/bench-host $(BENCH_HOST_FLAGS)
 
 # arm64: the same series cross-built with Debian's gcc-aarch64-linux-gnu, and
 # the same guest suite (cross-built with cmake/aarch64-linux-gnu.cmake) under
