@@ -151,9 +151,15 @@ test-arm64-negative: user-arm64 kernel-arm64
 test-arm64-off: user-arm64 kernel-arm64-off
 	scripts/vm-test --arch arm64 --kernel off --expect-fail
 
-# Order matters for the reader: the last line is the guest suite's total.
-check: test-host checkpatch test-preload test-install test-sanitizers test-debug test-negative \
-	test-arm64 test-arm64-negative test-kselftest-ab test-kselftest-kshare test-series test-vm
+# One stage after another (scripts/check-stages), the quick and most telling
+# first, each kernel built as a stage of its own; the log ends with the time
+# of every stage and the total.
+CHECK_STAGES := deps user test-host checkpatch test-install test-sanitizers \
+	kernel test-vm kernel-off test-negative test-preload \
+	kernel-debug test-debug test-kselftest-ab test-kselftest-kshare \
+	user-arm64 kernel-arm64 test-arm64 test-arm64-negative test-series
+check:
+	@scripts/check-stages $(CHECK_STAGES)
 
 demo: user kernel
 	scripts/vm-run --kernel kshare --quiet \
