@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/klog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -105,6 +106,43 @@ static inline ssize_t kt_read_cmdline(pid_t pid, char *buf, size_t size)
 	n = read(fd, buf, size);
 	close(fd);
 	return n;
+}
+
+/*
+ * Whether the kernel log holds a splat (a KASAN report, a lockdep or
+ * DEBUG_VM warning, an Oops): 1 if so, after printing its first lines; 0 if
+ * not; -1 if the log cannot be read. A race test calls it at its end, so
+ * that the report fails the test that provoked it.
+ */
+static inline int kt_kernel_splat(void)
+{
+	static const char *const marks[] = { "BUG:", "WARNING:", "Oops", "KASAN", "UBSAN",
+					     "Call Trace:" };
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0), n, shown = 0;
+	char *log, *line, *save;
+	size_t i;
+
+	if (size <= 0 || !(log = malloc((size_t)size + 1)))
+		return -1;
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, size);
+	if (n < 0) {
+		free(log);
+		return -1;
+	}
+	log[n] = '\0';
+	for (line = strtok_r(log, "\n", &save); line && shown < 20;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* From the first mark on, show what follows it. */
+		for (i = 0; !shown && i < sizeof(marks) / sizeof(marks[0]); i++)
+			if (strstr(line, marks[i]))
+				shown = 1;
+		if (shown) {
+			kt_diag("kernel: %s", line);
+			shown++;
+		}
+	}
+	free(log);
+	return shown > 0;
 }
 
 static inline int kt_main(const struct ktest *tests, size_t n, unsigned int timeout)

@@ -11,14 +11,17 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/auxv.h>
 #include <sys/personality.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
+#include <time.h>
 
 #include <kshare/kshare.h>
 
@@ -314,6 +317,117 @@ static int nprocs_follows_cpu_hotplug(void)
 	return check_uts(1);
 }
 
+/*
+ * CPU hotplug rewrites the CPU count in every system page while processes
+ * create and free UTS namespaces, as any user can (unshare -Uu): no write
+ * may land in a freed page. On the debug kernel KASAN reports such a write;
+ * the kernel log is checked at the end.
+ *
+ * A write lands in a freed page when a namespace is freed between the
+ * walk's look-up of its page and its write there. To make that likely, the
+ * churner holds a batch of namespaces (an nsfs file each), enters the first
+ * of them and watches its page: when its generation moves, a walk has begun
+ * with it, and the churner closes the files from the last namespace to the
+ * first while the walk, on the other CPU, goes from the first to the last,
+ * so the two cross. The churner stays on cpu0; the walks that run beside it
+ * are those of cpu1's own online state, on cpu1.
+ */
+#define HOTPLUG_SECONDS 30
+#define BATCH 32
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Create and free UTS namespaces until killed; unprivileged if it can. */
+static void churn_namespaces(unsigned long *count, int unprivileged)
+{
+	const struct kshare_uts *u = uts_record();
+	int fd[BATCH], i;
+	cpu_set_t cpu0;
+	uint64_t gen;
+	double end;
+
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	if (sched_setaffinity(0, sizeof(cpu0), &cpu0) != 0) {
+		kt_diag("churner: affinity: %s", strerror(errno));
+		_exit(KT_FAIL);
+	}
+	if (unprivileged &&
+	    (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0 ||
+	     unshare(CLONE_NEWUSER) != 0))
+		_exit(3);
+	for (;;) {
+		for (i = 0; i < BATCH; i++) {
+			fd[i] = unshare(CLONE_NEWUTS) ? -1 : open("/proc/self/ns/uts", O_RDONLY);
+			if (fd[i] < 0) {
+				kt_diag("churner: namespace %d: %s", i, strerror(errno));
+				_exit(KT_FAIL);
+			}
+		}
+		/* Our page is now the first namespace's: the walk writes it first. */
+		if (setns(fd[0], CLONE_NEWUTS) != 0) {
+			kt_diag("churner: setns: %s", strerror(errno));
+			_exit(KT_FAIL);
+		}
+		gen = __atomic_load_n(&u->generation, __ATOMIC_RELAXED);
+		end = now() + 1;
+		while (__atomic_load_n(&u->generation, __ATOMIC_RELAXED) == gen && now() < end)
+			;
+		for (i = BATCH - 1; i >= 0; i--)
+			close(fd[i]);
+		__atomic_add_fetch(count, BATCH, __ATOMIC_RELAXED);
+	}
+}
+
+static int hotplug_while_namespaces_churn(void)
+{
+	const char *cpu1 = "/sys/devices/system/cpu/cpu1/online";
+	unsigned long *count, cycles = 0;
+	int unprivileged = 1, status, splat;
+	pid_t churner;
+	double end;
+
+	KT_EXPECT(check_uts(1) == KT_PASS, "before");
+	KT_EXPECT(get_nprocs() >= 2, "need 2 CPUs, have %d", get_nprocs());
+	count = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	KT_EXPECT(count != MAP_FAILED, "mmap: %s", strerror(errno));
+again:
+	churner = fork();
+	if (churner == 0)
+		churn_namespaces(count, unprivileged);
+	KT_EXPECT(churner > 0, "fork: %s", strerror(errno));
+	usleep(200000);
+	if (waitpid(churner, &status, WNOHANG) == churner) {
+		KT_EXPECT(unprivileged && WIFEXITED(status) && WEXITSTATUS(status) == 3,
+			  "churner ended with status %#x", status);
+		kt_diag("no unprivileged user namespaces here: the churner runs as root");
+		unprivileged = 0;
+		goto again;
+	}
+
+	end = now() + HOTPLUG_SECONDS;
+	while (now() < end) {
+		KT_EXPECT(kt_write_file(cpu1, "0") == 0, "offline cpu1: %s", strerror(errno));
+		KT_EXPECT(kt_write_file(cpu1, "1") == 0, "online cpu1: %s", strerror(errno));
+		cycles++;
+	}
+	kill(churner, SIGKILL);
+	waitpid(churner, &status, 0);
+	KT_EXPECT(WIFSIGNALED(status), "churner ended with status %#x", status);
+	kt_diag("%lu hotplug cycles while %s process created and freed %lu UTS namespaces, "
+		"%d at a time", cycles, unprivileged ? "an unprivileged" : "a root", *count, BATCH);
+	KT_EXPECT(cycles > 0 && *count > 0, "nothing ran");
+	splat = kt_kernel_splat();
+	KT_EXPECT(splat == 0, "the kernel log %s", splat < 0 ? "cannot be read" : "shows a splat");
+	return check_uts(1);
+}
+
 /* glibc's buffer semantics, now with the names served by the page. */
 static int short_buffers_behave_as_glibc(void)
 {
@@ -433,6 +547,7 @@ int main(void)
 		KTEST(personalities_that_alter_uname_fall_back),
 		KTEST(generation_is_never_reused_across_namespaces),
 		KTEST(nprocs_follows_cpu_hotplug),
+		KTEST(hotplug_while_namespaces_churn),
 		KTEST(short_buffers_behave_as_glibc),
 		KTEST(names_come_from_the_page_under_seccomp),
 		KTEST(stress_hostname_writer_and_reader),
