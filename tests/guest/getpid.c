@@ -6,12 +6,14 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include <kshare/kshare.h>
 
@@ -215,6 +217,95 @@ static int pid_after_vfork_exec(void)
 	return check_self();
 }
 
+/*
+ * exec_mmap() lets go of the old address space (kshare's release hook runs)
+ * before it waits, killably, for that address space's mmap_lock. A SIGKILL
+ * during that wait fails the exec and the task exits, still in the old
+ * address space, which it then releases a second time. With two clone(CLONE_VM)
+ * children A and B in our address space, A's failed exec must uncount A only
+ * once: while B lives, the page must not vouch for our pid.
+ */
+#define MPROTECT_BYTES (64 << 20)
+
+static volatile int hammer_stop;
+
+/* Hold our mmap_lock for writing most of the time. */
+static void *mmap_lock_hammer(void *arg)
+{
+	char *mem = arg;
+
+	while (!hammer_stop) {
+		mprotect(mem, MPROTECT_BYTES, PROT_READ);
+		mprotect(mem, MPROTECT_BYTES, PROT_READ | PROT_WRITE);
+	}
+	return NULL;
+}
+
+static int sharer_waits(void *arg)
+{
+	(void)arg;
+	for (;;)
+		syscall(SYS_pause);
+	return 0;
+}
+
+static int sharer_execs(void *arg)
+{
+	(void)arg;
+	syscall(SYS_execve, self_exe, (char *const[]){ "getpid", "--check-self", NULL },
+		(char *const[]){ NULL });
+	syscall(SYS_exit, 0);
+	return 0;
+}
+
+static int killed_exec_releases_the_page_once(void)
+{
+	static char stack_a[65536] __attribute__((aligned(16)));
+	static char stack_b[65536] __attribute__((aligned(16)));
+	const struct kshare_proc_page *pp = proc_page();
+	int i, status, killed = 0, execd = 0, vouched = 0;
+	pthread_t hammer;
+	pid_t a, b;
+	char *mem;
+
+	KT_EXPECT(check_self() == KT_PASS, "before");
+	mem = mmap(NULL, MPROTECT_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+		   MAP_POPULATE, -1, 0);
+	KT_EXPECT(mem != MAP_FAILED, "mmap: %s", strerror(errno));
+	b = clone(sharer_waits, stack_b + sizeof(stack_b), CLONE_VM | SIGCHLD, NULL);
+	KT_EXPECT(b > 0, "clone: %s", strerror(errno));
+	KT_EXPECT(!(pp->valid & KSHARE_PROC_VALID_PID), "valid with B in the address space");
+	KT_EXPECT(pthread_create(&hammer, NULL, mmap_lock_hammer, mem) == 0, "pthread_create");
+
+	srand((unsigned int)time(NULL));
+	for (i = 0; i < 1000 && !vouched; i++) {
+		struct timespec delay = { 0, 1000 * (rand() % 3000) };
+
+		a = clone(sharer_execs, stack_a + sizeof(stack_a), CLONE_VM | SIGCHLD, NULL);
+		if (a < 0)
+			break;
+		nanosleep(&delay, NULL);
+		kill(a, SIGKILL);
+		if (waitpid(a, &status, 0) != a)
+			break;
+		if (WIFSIGNALED(status))
+			killed++;
+		else
+			execd++;
+		/* A is gone, both its releases done; B still shares the page. */
+		vouched = __atomic_load_n(&pp->valid, __ATOMIC_ACQUIRE) & KSHARE_PROC_VALID_PID;
+	}
+	hammer_stop = 1;
+	pthread_join(hammer, NULL);
+	kt_diag("%d clone+exec+SIGKILL rounds: %d killed, %d exec'd and exited", i, killed, execd);
+	KT_EXPECT(!vouched, "after round %d the page vouches for pid %d while B (%d) shares it",
+		  i, pp->pid, b);
+	KT_EXPECT(killed > 0, "no exec was killed");
+	kill(b, SIGKILL);
+	KT_EXPECT(waitpid(b, &status, 0) == b, "waitpid B");
+	return check_self();
+}
+
 static int page_is_read_only(void)
 {
 	void *base = (void *)header();
@@ -289,6 +380,7 @@ int main(int argc, char **argv)
 		KTEST(pid_in_new_pid_namespace),
 		KTEST(pid_across_vfork),
 		KTEST(pid_after_vfork_exec),
+		KTEST(killed_exec_releases_the_page_once),
 		KTEST(page_is_read_only),
 		KTEST(no_leak_over_fork_exit),
 	};
