@@ -559,12 +559,13 @@ ssize_t kshare_getproctitle(char *buf, size_t size)
 
 	if (t) {
 		set = read_title_page(t, cap, title, sizeof(title));
-		if (set < 0) {
-			// A writer that never pauses: wait for it like one.
-			const std::uint32_t seq = lock_title(t);
+		if (set < 0 && lock_writers()) {
+			// A writer that never let go (preempted mid-title, or
+			// writing in a loop): hold this copy's writers off and try
+			// again. Never the page's counter: held odd, it would fail
+			// this very read.
 			set = read_title_page(t, cap, title, sizeof(title));
-			if (seq)
-				unlock_title(t, seq);
+			unlock_writers();
 		}
 		len = set > 0 ? std::strlen(title) : 0;
 	}

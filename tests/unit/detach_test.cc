@@ -10,6 +10,8 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <csignal>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -194,6 +196,47 @@ TEST_F(Detach, GetproctitleDoesNotWriteThePage)
 		ASSERT_STREQ(buf, "read me");
 	}
 	EXPECT_EQ(__atomic_load_n(&t->seq, __ATOMIC_RELAXED), seq);
+	kshare_setproctitle(nullptr);
+}
+
+// A reader in the process while another thread rewrites the title as fast
+// as it can: every read is one of the two titles, never the arguments (the
+// fallback when no consistent copy could be had) and never a mix.
+TEST_F(Detach, GetproctitleAgainstABusyWriterGetsAWholeTitle)
+{
+	const std::string a(100, 'a'), b(150, 'b');
+	std::atomic<bool> stop{false};
+	kshare_setproctitle("-%s", a.c_str());
+	std::thread writer([&] {
+		for (long i = 0; !stop.load(std::memory_order_relaxed); i++)
+			kshare_setproctitle("-%s", (i & 1 ? a : b).c_str());
+	});
+	long wrong = 0;
+	std::string first_wrong;
+	const auto check = [&] {
+		char buf[256];
+		kshare_getproctitle(buf, sizeof(buf));
+		if (buf != a && buf != b && wrong++ == 0)
+			first_wrong = buf;
+	};
+	for (int i = 0; i < 100000; i++)
+		check();
+	// The writer preempted for a long while, often in the middle of a
+	// title: a signal handler that sleeps (the scheduler does this to a
+	// writer on a loaded machine). The reader must wait for it.
+	struct sigaction sa {};
+	sa.sa_handler = [](int) { usleep(40 * 1000); };
+	sigaction(SIGUSR1, &sa, nullptr);
+	for (int i = 0; i < 20; i++) {
+		pthread_kill(writer.native_handle(), SIGUSR1);
+		usleep(5 * 1000);
+		check();
+		usleep(40 * 1000);
+	}
+	stop.store(true);
+	writer.join();
+	signal(SIGUSR1, SIG_DFL);
+	EXPECT_EQ(wrong, 0) << "e.g. '" << first_wrong << "'";
 	kshare_setproctitle(nullptr);
 }
 
