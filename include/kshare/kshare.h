@@ -256,13 +256,38 @@ KSHARE_INLINE gid_t kshare_getegid(void) { return kshare__id(KSHARE__EGID); }
 
 static inline int kshare__getres(unsigned int first, uint32_t *a, uint32_t *b, uint32_t *c)
 {
-	uint32_t ids[3];
+	const struct kshare_proc_page *pp = kshare__page();
+	const uint32_t *ids = (const uint32_t *)((const char *)pp +
+						 offsetof(struct kshare_proc_page, uid)) + first;
+	int tries;
 
 	/* NULL goes to the kernel, which answers EFAULT as for getresuid(2). */
-	if (__builtin_expect(a && b && c && kshare__read_ids(first, 3, ids), 1)) {
-		*a = ids[0];
-		*b = ids[1];
-		*c = ids[2];
+	if (__builtin_expect(!a || !b || !c, 0))
+		return kshare__getres_slow(first, a, b, c);
+	/*
+	 * kshare__read_ids() with the three ids in registers: through an
+	 * array, the compiler merged two 4-byte stores into one 8-byte load,
+	 * which waits for both stores (no store-to-load forwarding).
+	 */
+	for (tries = 0; tries < KSHARE_READ_TRIES; tries++) {
+		uint32_t seq = __atomic_load_n(&pp->cred_seq, __ATOMIC_ACQUIRE);
+		uint32_t valid, x, y, z;
+
+		if (seq & 1)
+			continue;
+		valid = __atomic_load_n(&pp->valid, __ATOMIC_RELAXED);
+		x = __atomic_load_n(&ids[0], __ATOMIC_RELAXED);
+		y = __atomic_load_n(&ids[1], __ATOMIC_RELAXED);
+		z = __atomic_load_n(&ids[2], __ATOMIC_RELAXED);
+		/* Pairs with the kernel's smp_wmb() before it ends a rewrite. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&pp->cred_seq, __ATOMIC_RELAXED) != seq)
+			continue;
+		if (!(valid & KSHARE_PROC_VALID_CREDS))
+			break;
+		*a = x;
+		*b = y;
+		*c = z;
 		return 0;
 	}
 	return kshare__getres_slow(first, a, b, c);
