@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -478,6 +479,53 @@ static int garbage_in_the_page(void)
 }
 
 /*
+ * Reading a title needs no memory: with every slab allocation of the reader
+ * failing (failslab, on this task only), /proc/PID/cmdline still shows the
+ * title. A read() that allocated a buffer failed there with ENOMEM.
+ */
+static int title_read_needs_no_memory(void)
+{
+	static const char *const setup[][2] = {
+		{ "verbose", "0" }, { "task-filter", "Y" }, { "ignore-gfp-wait", "N" },
+		{ "interval", "1" }, { "times", "-1" }, { "probability", "100" },
+	};
+	const char *title = "worker: short of memory";
+	char buf[256], path[64];
+	int fd, fail, e;
+	ssize_t n;
+	size_t i;
+	pid_t pid;
+
+	KT_EXPECT(title_page(), "no title page");
+	if (access("/sys/kernel/debug/failslab", F_OK) != 0)
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	for (i = 0; i < sizeof(setup) / sizeof(setup[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/debug/failslab/%s", setup[i][0]);
+		KT_EXPECT(kt_write_file(path, setup[i][1]) == 0, "%s: %s (CONFIG_FAILSLAB?)", path,
+			  strerror(errno));
+	}
+	pid = child_with_title(title);
+	KT_EXPECT(pid > 0, "child");
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY);
+	fail = open("/proc/self/make-it-fail", O_WRONLY);
+	KT_EXPECT(fd >= 0 && fail >= 0, "open: %s", strerror(errno));
+	/* From here to the next write, every allocation of this task fails. */
+	KT_EXPECT(write(fail, "1", 1) == 1, "make-it-fail: %s", strerror(errno));
+	n = read(fd, buf, sizeof(buf));
+	e = errno;
+	KT_EXPECT(write(fail, "0", 1) == 1, "make-it-fail: %s", strerror(errno));
+	kt_write_file("/sys/kernel/debug/failslab/probability", "0");
+	close(fd);
+	close(fail);
+	end_child(pid);
+	KT_EXPECT(n == (ssize_t)strlen(title) + 1 && !memcmp(buf, title, n),
+		  "with allocations failing, cmdline read %zd bytes (%s): '%.*s'", n,
+		  n < 0 ? strerror(e) : "", n > 0 ? (int)n : 0, buf);
+	return KT_PASS;
+}
+
+/*
  * Turned off by the sysctl, new processes get no kshare area, and the same
  * library sets the title the classic way, over argv. This tests the
  * fallback, on a kernel that has kshare to turn off.
@@ -524,6 +572,7 @@ int main(int argc, char **argv)
 		KTEST(busybox_ps_and_pidof_see_the_title),
 		KTEST(setproctitle_makes_no_system_call),
 		KTEST(garbage_in_the_page),
+		KTEST(title_read_needs_no_memory),
 		KTEST(sysctl_off_falls_back_to_argv),
 	};
 
