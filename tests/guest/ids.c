@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/io_uring.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -772,6 +773,41 @@ static int stress_reparenting_and_setgid(void)
 	return WEXITSTATUS(status);
 }
 
+/*
+ * io_uring's kernel threads (the SQPOLL thread, io-wq workers; vhost's too)
+ * are threads of the process made without CLONE_SETTLS, keeping the
+ * credentials and namespaces they were made with, and never run user code.
+ * After io_uring use the page must keep vouching for the tid cache, for
+ * credentials changed since, and for the names of a UTS namespace the
+ * process moved to: every fast path stays.
+ */
+static int uts_valid(void)
+{
+	return !!(page_valid() & KSHARE_PROC_VALID_UTS);
+}
+
+static int fast_paths_survive_io_uring(void)
+{
+	struct io_uring_params p;
+	int ring;
+
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "before");
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_SQPOLL;
+	p.sq_thread_idle = 10000;
+	ring = (int)syscall(__NR_io_uring_setup, 4, &p);
+	KT_EXPECT(ring >= 0, "io_uring_setup(SQPOLL): %s (CONFIG_IO_URING?)", strerror(errno));
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "with an SQPOLL thread");
+	/* glibc's setresgid() reaches every user thread, not io_uring's */
+	KT_EXPECT(setresgid(1234, 1234, 1234) == 0, "setresgid: %s", strerror(errno));
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "after setresgid");
+	KT_EXPECT(uts_valid(), "names invalid before unshare");
+	KT_EXPECT(unshare(CLONE_NEWUTS) == 0, "unshare: %s", strerror(errno));
+	KT_EXPECT(uts_valid(), "names withdrawn after unshare(CLONE_NEWUTS)");
+	close(ring);
+	return check_ids(ALL_BITS);
+}
+
 static int check_ids_mode(int argc, char **argv)
 {
 	if (argc > 2 && atoi(argv[2]) != sys0(SYS_getpid))
@@ -804,6 +840,7 @@ int main(int argc, char **argv)
 		KTEST(ids_in_user_namespace),
 		KTEST(ids_in_signal_handler_after_fork_and_clone),
 		KTEST(values_come_from_the_page_under_seccomp),
+		KTEST(fast_paths_survive_io_uring),
 		KTEST(stress_reparenting_and_setgid),
 	};
 
