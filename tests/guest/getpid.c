@@ -369,6 +369,58 @@ static int no_leak_over_fork_exit(void)
 	return KT_PASS;
 }
 
+/*
+ * An address space's kshare state goes with its last user, not with its
+ * last reference: /proc/PID/mem, for one, keeps a reference (mm_count) for
+ * as long as it is open, and must not keep the exited process's pages (nor
+ * its struct pid and UTS namespace) alive.
+ */
+static int child_touches_and_waits(int ready_fd)
+{
+	if (check_self() != KT_PASS || write(ready_fd, "r", 1) != 1)
+		_exit(KT_FAIL);
+	pause();
+	_exit(0);
+}
+
+static int pages_go_with_the_last_user(void)
+{
+	int ready[2], mem;
+	long before, during, after = -1;
+	char path[64], c;
+	pid_t pid;
+	int i;
+
+	KT_EXPECT(check_self() == KT_PASS, "self");
+	KT_EXPECT(pipe(ready) == 0, "pipe");
+	before = proc_pages();
+	KT_EXPECT(before >= 0, "kernel.kshare_proc_pages: %ld", before);
+	pid = fork();
+	if (pid == 0)
+		child_touches_and_waits(ready[1]);
+	KT_EXPECT(pid > 0, "fork: %s", strerror(errno));
+	KT_EXPECT(read(ready[0], &c, 1) == 1, "child not ready");
+	during = proc_pages();
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	mem = open(path, O_RDONLY);
+	KT_EXPECT(mem >= 0, "%s: %s", path, strerror(errno));
+	kill(pid, SIGKILL);
+	KT_EXPECT(waitpid(pid, NULL, 0) == pid, "waitpid: %s", strerror(errno));
+	/* A lazy TLB reference may outlive the exit for a moment. */
+	for (i = 0; i < 100; i++) {
+		after = proc_pages();
+		if (after <= before)
+			break;
+		usleep(10000);
+	}
+	close(mem);
+	kt_diag("process pages: %ld before the child, %ld with it, %ld after its exit "
+		"with its /proc/PID/mem open", before, during, after);
+	KT_EXPECT(during == before + 1, "the child's page was not counted");
+	KT_EXPECT(after == before, "the exited child's page lives on with its /proc/PID/mem");
+	return KT_PASS;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ktest tests[] = {
@@ -384,6 +436,7 @@ int main(int argc, char **argv)
 		KTEST(killed_exec_releases_the_page_once),
 		KTEST(page_is_read_only),
 		KTEST(no_leak_over_fork_exit),
+		KTEST(pages_go_with_the_last_user),
 	};
 
 	if (argc == 2 && strcmp(argv[1], "--check-self") == 0)
