@@ -8,7 +8,7 @@ USER_ARM64_BUILD := $(BUILD)/user-arm64
 CMAKE_FLAGS ?=
 
 .PHONY: help deps kernel kernel-off user test-host test-vm test-negative \
-	checkpatch check demo clean test-preload test-install test-sanitizers bench bench-host \
+	checkpatch check demo clean test-preload test-install test-sanitizers bench bench-host bench-apps \
 	kernel-debug test-debug user-arm64 kernel-arm64 kernel-arm64-off test-arm64 \
 	test-arm64-negative test-arm64-off
 
@@ -19,6 +19,7 @@ help:
 	@echo "make kernel | kernel-off | user | test-host | test-vm | test-negative | checkpatch"
 	@echo "make test-preload | test-install | test-sanitizers"
 	@echo "make bench-host (real-CPU fast paths, a minute or two) | bench (everything, VMs)"
+	@echo "make bench-apps (python3 and ps in the guest, with and without the shim, ~4 min)"
 	@echo "make kernel-arm64 | user-arm64 | test-arm64 | test-arm64-negative | test-arm64-off"
 
 deps:
@@ -113,10 +114,20 @@ checkpatch: deps
 	scripts/checkpatch
 
 # The benchmarks (docs/benchmarks.md): the real-CPU mode on this machine,
-# then kshare-bench in the guest (emulated) and the kernel-side A/B:
-# results/bench.{json,md,png}, results/kernel.{json,md}.
+# then kshare-bench in the guest (emulated), the kernel-side A/B, and what
+# applications gain (bench-apps): results/bench.{json,md,png},
+# results/kernel.{json,md}, results/bench-apps{,-icount}.json.
 bench: user kernel
 	scripts/bench
+
+# What an application gains, in the guest on the kshare kernel: Debian's
+# python3 (os.getpid, os.cpu_count, logging) and procps ps over 1000 titles,
+# with and without the preload shim, ratios within one boot; wall clock, then
+# the same under icount (instructions). Tables in results/bench.md
+# (BENCH_APPS_FLAGS: --quick, --rounds N, --seconds S).
+bench-apps: user kernel
+	scripts/bench-apps $(BENCH_APPS_FLAGS)
+	scripts/bench-apps --icount $(BENCH_APPS_FLAGS)
 
 # The real-CPU mode only: no kernel, no VM; the fast paths on a simulated
 # area against their floors and goals, and reader scaling. Prints the table
