@@ -13,7 +13,8 @@ CMAKE_FLAGS ?=
 	test-arm64-negative test-arm64-off
 
 help:
-	@echo "make demo   - build and boot the kshare kernel, compare getpid inside it"
+	@echo "make demo   - build and boot the kshare kernel: every call's speedup inside it,"
+	@echo "              a title as ps shows it, ps reading titles under mmap_lock contention"
 	@echo "make check  - every test: host unit tests, checkpatch, guest tests on"
 	@echo "              the kshare kernel and the negative control without kshare"
 	@echo "make kernel | kernel-off | user | test-host | test-vm | test-negative | checkpatch"
@@ -172,6 +173,10 @@ CHECK_STAGES := deps user test-host checkpatch test-install test-sanitizers \
 check:
 	@scripts/check-stages $(CHECK_STAGES)
 
+# Inside the VM: every call through the system call, glibc and kshare; a
+# title set through the page as busybox ps shows it; ps reading the cmdline
+# of a process whose mmap_lock another thread keeps taking. About 15 s once
+# the kernel is built.
 demo: user kernel
 	scripts/vm-run --kernel kshare --quiet \
 		--add $(USER_BUILD)/guest/bin/kshare-demo -- kshare-demo
