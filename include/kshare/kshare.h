@@ -159,8 +159,10 @@ KSHARE_INLINE pid_t kshare_getsid(pid_t pid)
 	uint32_t valid = kshare__valid(pp);
 	const uint32_t need = KSHARE_PROC_VALID_SID | KSHARE_PROC_VALID_PID;
 
-	if (__builtin_expect((valid & need) == need, 1) &&
-	    (pid == 0 || pid == __atomic_load_n(&pp->pid, __ATOMIC_RELAXED)))
+	/* getsid(0), the common case, needs only the session's bit. */
+	if (pid == 0 ? __builtin_expect(valid & KSHARE_PROC_VALID_SID, 1)
+		     : (valid & need) == need &&
+			       pid == __atomic_load_n(&pp->pid, __ATOMIC_RELAXED))
 		return __atomic_load_n(&pp->sid, __ATOMIC_RELAXED);
 	return kshare__getsid_slow(pid);
 }
