@@ -113,6 +113,7 @@ test-sanitizers: deps
 
 checkpatch: deps
 	scripts/checkpatch
+	scripts/kconfig-check
 
 # The benchmarks (docs/benchmarks.md): the real-CPU mode on this machine,
 # then kshare-bench in the guest (emulated), the kernel-side A/B, and what
