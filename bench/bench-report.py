@@ -241,6 +241,10 @@ def main():
                f"Goals (issue 16, item 3): {len(verdicts) - len(missed)} of {len(verdicts)} met."
                + (" Missed: " + ", ".join(f"{c} {r:.1f}x (goal {l}x)" for c, r, l, _ in missed)
                   + "." if missed else ""), ""]
+        why = os.path.join(os.path.dirname(os.path.abspath(__file__)), "missed-goals.md")
+        if missed and os.path.exists(why):
+            with open(why) as f:
+                md += [f.read().rstrip("\n"), ""]
         md += calls + ["", "ns/op (CPU time). \"no area\": the same kshare call with no area "
                        "attached, i.e. on a kernel without kshare (the system call, through "
                        "the library's slow path).", ""]
