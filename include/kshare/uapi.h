@@ -129,10 +129,13 @@ struct kshare_uts {
  *		Not valid while processes other than the owner share the
  *		address space (vfork, posix_spawn, clone(CLONE_VM) without
  *		CLONE_THREAD), since the page cannot tell them apart.
- * @mm_serial:	a number unique to this address space since boot and never
- *		reused, so that a reader can detect that its cache was made in
- *		another address space (e.g. before fork). Valid whenever the
- *		page is mapped; zero never occurs.
+ * @mm_serial:	a random 64-bit id of this address space, chosen when it
+ *		is created: never zero, never the id of the address space
+ *		fork() copied it from, so that a reader can detect that its
+ *		cache was made in another address space (the parent, before
+ *		fork); two unrelated address spaces share an id with
+ *		probability 2^-64. Not a counter: it tells nothing of other
+ *		processes. Valid whenever the page is mapped.
  * @ppid:	what getppid() returns: the parent's thread group id in the
  *		owner's pid namespace, 0 if the parent is outside it. Follows
  *		reparenting to init or to a subreaper.

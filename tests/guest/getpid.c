@@ -278,21 +278,35 @@ static int killed_exec_releases_the_page_once(void)
 	KT_EXPECT(!(pp->valid & KSHARE_PROC_VALID_PID), "valid with B in the address space");
 	KT_EXPECT(pthread_create(&hammer, NULL, mmap_lock_hammer, mem) == 0, "pthread_create");
 
+	/*
+	 * SIGKILL at a random point of the exec; the range adapts, so that
+	 * some execs are killed and some finish whatever the machine's speed
+	 * (on an idle host every exec finished within a fixed 3 ms).
+	 */
 	srand((unsigned int)time(NULL));
 	for (i = 0; i < 1000 && !vouched; i++) {
-		struct timespec delay = { 0, 1000 * (rand() % 3000) };
+		static long range_us = 3000;
+		const long delay_ns = 1000L * (rand() % range_us);
+		struct timespec t0, t;
 
 		a = clone(sharer_execs, stack_a + sizeof(stack_a), CLONE_VM | SIGCHLD, NULL);
 		if (a < 0)
 			break;
-		nanosleep(&delay, NULL);
+		/* A spin, not nanosleep(): a tick-based kernel would round up. */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		while ((t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec < delay_ns);
 		kill(a, SIGKILL);
 		if (waitpid(a, &status, 0) != a)
 			break;
-		if (WIFSIGNALED(status))
+		if (WIFSIGNALED(status)) {
 			killed++;
-		else
+			range_us = range_us * 5 / 4 + 1;
+		} else {
 			execd++;
+			range_us = range_us * 3 / 4 + 1;
+		}
 		/* A is gone, both its releases done; B still shares the page. */
 		vouched = __atomic_load_n(&pp->valid, __ATOMIC_ACQUIRE) & KSHARE_PROC_VALID_PID;
 	}

@@ -148,6 +148,38 @@ static int kshare_mm_id_is_new_after_exec(void)
 	return KT_PASS;
 }
 
+/*
+ * The id is random, not a counter that would show any process the rate of
+ * fork() and exec() in the whole system (a container would see the host's).
+ * Eight fork() children in a row: with a counter their ids are a few apart;
+ * random ones are not (all within 2^40 of each other: probability 2^-160).
+ */
+static int kshare_mm_id_is_no_counter(void)
+{
+	uint64_t ids[8], lo = UINT64_MAX, hi = 0;
+	int fds[2], i;
+
+	KT_EXPECT(kshare_mm_id() != 0, "no id");
+	KT_EXPECT(pipe(fds) == 0, "pipe");
+	for (i = 0; i < 8; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			uint64_t mine = kshare_mm_id();
+			_exit(write(fds[1], &mine, sizeof(mine)) == sizeof(mine) ? 0 : 1);
+		}
+		KT_EXPECT(pid > 0, "fork");
+		KT_EXPECT(read(fds[0], &ids[i], sizeof(ids[i])) == sizeof(ids[i]), "read");
+		KT_EXPECT(kt_wait(pid, "child") == KT_PASS, "child");
+		KT_EXPECT(ids[i] != 0, "child %d has no id", i);
+		lo = ids[i] < lo ? ids[i] : lo;
+		hi = ids[i] > hi ? ids[i] : hi;
+	}
+	KT_EXPECT(hi - lo >= (1ULL << 40), "8 children's ids within %" PRIu64 " of each other: a counter",
+		  hi - lo);
+	return KT_PASS;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ktest tests[] = {
@@ -157,6 +189,7 @@ int main(int argc, char **argv)
 		KTEST(kshare_mm_id_is_shared_with_a_vfork_child),
 		KTEST(kshare_mm_id_is_shared_with_a_clone_vm_child),
 		KTEST(kshare_mm_id_is_new_after_exec),
+		KTEST(kshare_mm_id_is_no_counter),
 	};
 
 	if (argc > 1 && !strcmp(argv[1], "--print")) {
