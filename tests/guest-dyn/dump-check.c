@@ -28,7 +28,7 @@ static const char *dump_path;
 #define NKEYS 48
 struct dump {
 	char key[NKEYS][24];
-	long long val[NKEYS];
+	unsigned long long val[NKEYS];
 	int n, status;
 	char text[8192];	/* the whole output */
 	char lines[8192];	/* the same, cut into lines while parsing */
@@ -74,13 +74,15 @@ static int run_dump(struct dump *d, pid_t pid, pid_t *child, void (*setup)(void 
 	for (line = strtok_r(d->lines, "\n", &save); line && d->n < NKEYS;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char key[24], *end;
-		long long v;
+		unsigned long long v;
 		char valstr[32];
 
 		printf("# | %s\n", line);
 		if (strncmp(line, "  ", 2) || sscanf(line, "%23s %31s", key, valstr) != 2)
 			continue;
-		v = strtoll(valstr, &end, 0);
+		/* Unsigned, as kshare-dump prints them: a random mm_serial has
+		 * its top bit set half the time. */
+		v = strtoull(valstr, &end, 0);
 		if (*end)
 			continue;
 		strcpy(d->key[d->n], key);
@@ -89,7 +91,7 @@ static int run_dump(struct dump *d, pid_t pid, pid_t *child, void (*setup)(void 
 	return 0;
 }
 
-static int get(const struct dump *d, const char *key, long long *v)
+static int get(const struct dump *d, const char *key, unsigned long long *v)
 {
 	int i;
 
@@ -105,10 +107,11 @@ static int get(const struct dump *d, const char *key, long long *v)
 
 #define EXPECT_FIELD(d, key, want)                                                  \
 	do {                                                                        \
-		long long v_;                                                       \
+		unsigned long long v_;                                              \
 		KT_EXPECT(get(d, key, &v_), "missing");                             \
-		KT_EXPECT(v_ == (long long)(want), "%s: dump says %lld, expected %lld", \
-			  key, v_, (long long)(want));                              \
+		KT_EXPECT(v_ == (unsigned long long)(want),                         \
+			  "%s: dump says %llu, expected %llu", key, v_,             \
+			  (unsigned long long)(want));                              \
 	} while (0)
 
 /* The header is the same for every process: compare with our own. */
@@ -180,7 +183,7 @@ static int kshare_dump_self(void)
 static int kshare_dump_self_distinct_ids(void)
 {
 	struct dump d;
-	long long serial;
+	unsigned long long serial;
 	const struct kshare_proc_page *own;
 
 	KT_EXPECT(run_dump(&d, 0, NULL, become_ids, NULL) == 0, "run");
@@ -197,7 +200,7 @@ static int kshare_dump_self_distinct_ids(void)
 	own = (const void *)((const char *)getauxval(AT_KSHARE) +
 			     ((const struct kshare_sys_header *)getauxval(AT_KSHARE))->proc_offset);
 	KT_EXPECT(get(&d, "mm_serial", &serial) && serial != 0 &&
-		  (uint64_t)serial != own->mm_serial, "mm_serial %lld, ours %llu", serial,
+		  serial != own->mm_serial, "mm_serial %llu, ours %llu", serial,
 		  (unsigned long long)own->mm_serial);
 	return KT_PASS;
 }
@@ -258,7 +261,7 @@ static int kshare_dump_other_process(void)
 static int dump_refuses_without_permission(void)
 {
 	struct dump d;
-	long long v;
+	unsigned long long v;
 
 	KT_EXPECT(run_dump(&d, 1, NULL, become_ids, NULL) == 0, "run");
 	KT_EXPECT(WIFEXITED(d.status) && WEXITSTATUS(d.status) == 2, "status %#x", d.status);
