@@ -10,9 +10,9 @@
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
-#include <cstdlib>
 #include <dlfcn.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -28,8 +28,6 @@ namespace {
 // What readers see before the library has looked for the real page, and
 // after it found none: all validity bits clear.
 constinit const kshare_proc_page empty_proc_page{};
-constinit const kshare_uts &empty_uts = empty_uts_record;
-constinit std::atomic<const kshare_uts *> uts{&empty_uts};
 
 // The validated header, or nullptr. Written once per look-up; every thread
 // that races to look computes the same value, so relaxed order suffices
@@ -62,10 +60,10 @@ constexpr std::size_t end_of_title_size =
 const kshare_uts *uts_of(const kshare_sys_header *h)
 {
 	if (!h || h->header_size < end_of_uts_size || !(h->features & KSHARE_FEATURE_UTS))
-		return &empty_uts;
+		return &empty_uts_record;
 	if (h->uts_size < sizeof(kshare_uts) || h->uts_offset % alignof(kshare_uts) ||
 	    h->uts_offset < h->header_size || h->uts_size > h->map_size - h->uts_offset)
-		return &empty_uts;
+		return &empty_uts_record;
 	return reinterpret_cast<const kshare_uts *>(reinterpret_cast<const char *>(h) +
 						    h->uts_offset);
 }
@@ -107,7 +105,6 @@ void publish(const kshare_sys_header *h)
 		page_size.store(ps ? ps : 4096, std::memory_order_relaxed);
 	}
 	header.store(h, std::memory_order_relaxed);
-	uts.store(uts_of(h), std::memory_order_relaxed);
 	title.store(t, std::memory_order_relaxed);
 	title_cap.store(t ? h->title_size - sizeof(kshare_title) : 0, std::memory_order_relaxed);
 	area_begin.store(begin, std::memory_order_relaxed);
@@ -181,7 +178,7 @@ const kshare_sys_header *lookup()
 const kshare_uts *uts_record()
 {
 	lookup();
-	return uts.load(std::memory_order_relaxed);
+	return __atomic_load_n(&kshare__uts, __ATOMIC_RELAXED);
 }
 
 kshare_title *title_record(std::size_t *capacity)
@@ -321,7 +318,7 @@ using namespace kshare::detail;
 extern "C" {
 
 const kshare_proc_page *kshare__proc = &empty_proc_page;
-const kshare_uts *kshare__uts = &empty_uts;
+const kshare_uts *kshare__uts = &empty_uts_record;
 
 const kshare_sys_header *kshare__header(void)
 {
@@ -463,7 +460,7 @@ uint32_t kshare__id_slow(unsigned int which)
 {
 	uint32_t id;
 
-	if (first_look() && kshare__read_ids(which, 1, &id))
+	if (first_look() && kshare__read_ids(which, &id, nullptr, nullptr))
 		return id;
 	switch (which) {
 	case KSHARE__UID:

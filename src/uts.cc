@@ -38,11 +38,14 @@ static_assert(offsetof(kshare_uts, domainname) - names_offset == 5 * KSHARE_UTS_
 template <typename Load>
 bool read_section(std::uint32_t need, Load &&load, std::uint64_t *generation = nullptr)
 {
-	// The published record; the record of zeroes until the first look-up,
-	// which the first call makes here.
+	// The published record: the record of zeroes until the first look-up,
+	// which the process's first call makes here, then asks again.
 	const kshare_uts *rec = __atomic_load_n(&kshare__uts, __ATOMIC_RELAXED);
 	if (!(kshare__valid(kshare__page()) & KSHARE_PROC_VALID_UTS)) {
-		if (rec != &empty_uts_record || (rec = uts_record()) == &empty_uts_record ||
+		if (rec != &empty_uts_record)
+			return false; // looked up: the page does not vouch
+		rec = uts_record();
+		if (rec == &empty_uts_record ||
 		    !(kshare__valid(kshare__page()) & KSHARE_PROC_VALID_UTS))
 			return false;
 	}

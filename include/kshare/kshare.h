@@ -208,11 +208,14 @@ enum {
 };
 
 /*
- * Internal: copy @n ids starting at @first from the credentials record,
- * under its sequence counter. Return 1 on success, 0 if the page does not
- * vouch for them (or the kernel kept rewriting them).
+ * Internal: the id at word @first of the credentials record into @x, and
+ * with @y and @z non-NULL the two after it, under the record's sequence
+ * counter. Return 1 on success, 0 if the page does not vouch for them (or
+ * the kernel kept rewriting them). Scalars, not an array: the compiler
+ * merged an array's two 4-byte stores into one 8-byte load, which waits for
+ * both stores (no store-to-load forwarding) and cost getresuid() 4x.
  */
-static inline int kshare__read_ids(unsigned int first, unsigned int n, uint32_t *out)
+static inline int kshare__read_ids(unsigned int first, uint32_t *x, uint32_t *y, uint32_t *z)
 {
 	const struct kshare_proc_page *pp = kshare__page();
 	/* From the record's start: ids[] indexes uid to fsgid, one word each. */
@@ -223,13 +226,15 @@ static inline int kshare__read_ids(unsigned int first, unsigned int n, uint32_t 
 	for (tries = 0; tries < KSHARE_READ_TRIES; tries++) {
 		uint32_t seq = __atomic_load_n(&pp->cred_seq, __ATOMIC_ACQUIRE);
 		uint32_t valid;
-		unsigned int i;
 
 		if (seq & 1)
 			continue;
 		valid = __atomic_load_n(&pp->valid, __ATOMIC_RELAXED);
-		for (i = 0; i < n; i++)
-			out[i] = __atomic_load_n(&ids[i], __ATOMIC_RELAXED);
+		*x = __atomic_load_n(&ids[0], __ATOMIC_RELAXED);
+		if (y && z) {
+			*y = __atomic_load_n(&ids[1], __ATOMIC_RELAXED);
+			*z = __atomic_load_n(&ids[2], __ATOMIC_RELAXED);
+		}
 		/* Pairs with the kernel's smp_wmb() before it ends a rewrite. */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&pp->cred_seq, __ATOMIC_RELAXED) == seq)
@@ -242,7 +247,7 @@ static inline uint32_t kshare__id(unsigned int which)
 {
 	uint32_t id;
 
-	if (__builtin_expect(kshare__read_ids(which, 1, &id), 1))
+	if (__builtin_expect(kshare__read_ids(which, &id, NULL, NULL), 1))
 		return id;
 	return kshare__id_slow(which);
 }
@@ -258,35 +263,10 @@ KSHARE_INLINE gid_t kshare_getegid(void) { return kshare__id(KSHARE__EGID); }
 
 static inline int kshare__getres(unsigned int first, uint32_t *a, uint32_t *b, uint32_t *c)
 {
-	const struct kshare_proc_page *pp = kshare__page();
-	const uint32_t *ids = (const uint32_t *)((const char *)pp +
-						 offsetof(struct kshare_proc_page, uid)) + first;
-	int tries;
+	uint32_t x, y, z;
 
 	/* NULL goes to the kernel, which answers EFAULT as for getresuid(2). */
-	if (__builtin_expect(!a || !b || !c, 0))
-		return kshare__getres_slow(first, a, b, c);
-	/*
-	 * kshare__read_ids() with the three ids in registers: through an
-	 * array, the compiler merged two 4-byte stores into one 8-byte load,
-	 * which waits for both stores (no store-to-load forwarding).
-	 */
-	for (tries = 0; tries < KSHARE_READ_TRIES; tries++) {
-		uint32_t seq = __atomic_load_n(&pp->cred_seq, __ATOMIC_ACQUIRE);
-		uint32_t valid, x, y, z;
-
-		if (seq & 1)
-			continue;
-		valid = __atomic_load_n(&pp->valid, __ATOMIC_RELAXED);
-		x = __atomic_load_n(&ids[0], __ATOMIC_RELAXED);
-		y = __atomic_load_n(&ids[1], __ATOMIC_RELAXED);
-		z = __atomic_load_n(&ids[2], __ATOMIC_RELAXED);
-		/* Pairs with the kernel's smp_wmb() before it ends a rewrite. */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&pp->cred_seq, __ATOMIC_RELAXED) != seq)
-			continue;
-		if (!(valid & KSHARE_PROC_VALID_CREDS))
-			break;
+	if (__builtin_expect(a && b && c && kshare__read_ids(first, &x, &y, &z), 1)) {
 		*a = x;
 		*b = y;
 		*c = z;
