@@ -374,12 +374,14 @@ void write_title_page(kshare_title *t, std::size_t capacity, const title_pieces 
 
 void write_title_page(kshare_title *t, std::size_t capacity, const char *title)
 {
-	if (!title) {
-		write_title_page(t, capacity, static_cast<const title_pieces *>(nullptr));
-		return;
-	}
 	const title_pieces one{{title}, {std::strlen(title)}, 1};
 	write_title_page(t, capacity, &one);
+}
+
+// No title: /proc/PID/cmdline shows the arguments again.
+void clear_title_page(kshare_title *t)
+{
+	write_title_page(t, 0, static_cast<const title_pieces *>(nullptr));
 }
 
 // A consistent copy of the title in @t into @buf (@size bytes), read under
@@ -454,38 +456,58 @@ void carry_title_over(kshare_title *t, std::size_t capacity)
 		return;
 	// argv first, then the page: ps never falls back to the old argv.
 	set_argv_title(buf);
-	write_title_page(t, capacity, static_cast<const char *>(nullptr));
+	clear_title_page(t);
+}
+
+// The common "%s" and "-%s" as up to three pieces ("progname", ": ", the
+// argument), with no trip through printf: false for any other format. Takes
+// the argument from @ap, which its caller does not use again (a va_copy()
+// read the va_list just written by va_start() with a wider load than its
+// stores: a forwarding stall that cost half of setproctitle()).
+static bool plain_title(const char *fmt, va_list ap, title_pieces &pieces)
+{
+	const bool bare = fmt[0] == '-';
+	const char *body = bare ? fmt + 1 : fmt;
+
+	if (body[0] != '%' || body[1] != 's' || body[2] != '\0')
+		return false;
+	const char *arg = va_arg(ap, const char *);
+	pieces = {};
+	if (!bare) {
+		pieces.text[pieces.n] = program_invocation_short_name;
+		pieces.len[pieces.n++] = std::strlen(program_invocation_short_name);
+		pieces.text[pieces.n] = ": ";
+		pieces.len[pieces.n++] = 2;
+	}
+	pieces.text[pieces.n] = arg ? arg : "(null)";
+	pieces.len[pieces.n] = std::strlen(pieces.text[pieces.n]);
+	pieces.n++;
+	return true;
 }
 
 // "progname: " and @fmt formatted, or @fmt alone if it starts with '-', into
 // @buf (@size bytes, NUL-terminated).
 static const char *format_title(char *buf, std::size_t size, const char *fmt, va_list ap)
 {
-	const bool bare = fmt[0] == '-';
-	const char *body = bare ? fmt + 1 : fmt;
+	title_pieces pieces;
 	std::size_t n = 0;
 
-	if (!bare) {
+	if (plain_title(fmt, ap, pieces)) {
+		for (int i = 0; i < pieces.n; i++) {
+			const std::size_t len = std::min(pieces.len[i], size - 1 - n);
+			std::memcpy(buf + n, pieces.text[i], len);
+			n += len;
+		}
+		buf[n] = '\0';
+		return buf;
+	}
+	if (fmt[0] != '-') {
 		// snprintf() returns the length it wanted: a program name of
 		// 4 KiB (exec -a) must not push the title off the end.
 		const int prefix = std::snprintf(buf, size, "%s: ", program_invocation_short_name);
 		n = prefix < 0 ? 0 : std::min<std::size_t>(prefix, size - 1);
 	}
-	buf[n] = '\0';
-	if (std::strcmp(body, "%s") == 0) {
-		// The common "-%s" and "%s": a copy, not a trip through printf.
-		va_list copy;
-		va_copy(copy, ap);
-		const char *arg = va_arg(copy, const char *);
-		va_end(copy);
-		if (!arg)
-			arg = "(null)";
-		const std::size_t len = std::min(std::strlen(arg), size - n - 1);
-		std::memcpy(buf + n, arg, len);
-		buf[n + len] = '\0';
-	} else {
-		std::vsnprintf(buf + n, size - n, body, ap);
-	}
+	std::vsnprintf(buf + n, size - n, fmt[0] == '-' ? fmt + 1 : fmt, ap);
 	return buf;
 }
 
@@ -501,35 +523,15 @@ void kshare_vsetproctitle(const char *fmt, va_list ap)
 	std::size_t cap;
 
 	if (kshare_title *t = title_record(&cap)) {
-		if (!fmt) {
-			write_title_page(t, cap, static_cast<const char *>(nullptr));
-			return;
-		}
-		const bool bare = fmt[0] == '-';
-		const char *body = bare ? fmt + 1 : fmt;
-		if (body[0] == '%' && body[1] == 's' && body[2] == '\0') {
-			// "%s" and "-%s": the pieces go to the page as they are.
-			// The argument straight from @ap, which is not used again
-			// (va_copy() read the va_list just written by va_start()
-			// with a wider load than its stores: a forwarding stall
-			// that cost half the call).
-			const char *arg = va_arg(ap, const char *);
-			if (!arg)
-				arg = "(null)";
-			title_pieces pieces{};
-			if (!bare) {
-				const char *name = program_invocation_short_name;
-				pieces.text[pieces.n] = name;
-				pieces.len[pieces.n++] = strnlen(name, sizeof(buf) - 3);
-				pieces.text[pieces.n] = ": ";
-				pieces.len[pieces.n++] = 2;
-			}
-			pieces.text[pieces.n] = arg;
-			pieces.len[pieces.n++] = std::strlen(arg);
+		title_pieces pieces;
+		if (!fmt)
+			clear_title_page(t);
+		else if (plain_title(fmt, ap, pieces))
+			// The pieces go to the page as they are, within what a
+			// formatted title may hold.
 			write_title_page(t, std::min(cap, sizeof(buf)), &pieces);
-			return;
-		}
-		write_title_page(t, cap, format_title(buf, sizeof(buf), fmt, ap));
+		else
+			write_title_page(t, cap, format_title(buf, sizeof(buf), fmt, ap));
 		return;
 	}
 	// The argv area is claimed before the title is formatted: the claim
