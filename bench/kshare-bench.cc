@@ -167,6 +167,19 @@ void *(*volatile libc_memcpy)(void *, const void *, std::size_t) = std::memcpy;
 
 // What the area was when the fallback rows detach it.
 const void *attached = nullptr;
+void *attached_title = nullptr;
+
+// The title page the library writes: the real one (guest mode) is mapped
+// at the first title, and found where the kernel says it is.
+void *own_title_page()
+{
+	kshare_setproctitle("-%s", "kshare-bench");
+	kshare_map map{};
+	map.size = sizeof(map);
+	if (syscall(SYS_prctl, PR_KSHARE, PR_KSHARE_GET, &map, 0, 0) != 0)
+		return nullptr;
+	return reinterpret_cast<void *>(map.title);
+}
 
 // Each benchmark's body is a lambda of its own type, so that timed()'s
 // loop inlines it: an indirect call per iteration would cost more than the
@@ -180,9 +193,9 @@ template <typename F> void add(const std::string &name, F f)
 template <typename F> void add_fallback(const std::string &name, F f)
 {
 	benchmark::RegisterBenchmark(name.c_str(), [f](benchmark::State &s) {
-		kshare__attach(nullptr);
+		kshare__attach(nullptr, nullptr);
 		timed(s, f);
-		kshare__attach(attached);
+		kshare__attach(attached, attached_title);
 	});
 }
 
@@ -365,6 +378,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	attached = kshare__header();
+	attached_title = host_mode ? &area.title() : attached ? own_title_page() : nullptr;
 	if (host_mode)
 		pin_self(bench_cpu); // the main thread runs every benchmark
 	probe_instructions();

@@ -37,10 +37,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -108,7 +109,7 @@ static int kb_reap(pid_t pid)
 
 struct kb_mem {
 	long free, slab, pagetables, kstack, anon;	/* kB */
-	long proc_pages;	/* kernel.kshare_proc_pages, -1 without it */
+	long proc_pages;	/* debugfs kshare/proc_pages, -1 without it */
 };
 
 static long kb_read_long(const char *path)
@@ -152,14 +153,16 @@ static void kb_mem_sample(struct kb_mem *m)
 			m->anon = v;
 	}
 	fclose(f);
-	m->proc_pages = kb_read_long("/proc/sys/kernel/kshare_proc_pages");
+	if (access("/sys/kernel/debug/kshare", F_OK) != 0)
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	m->proc_pages = kb_read_long("/sys/kernel/debug/kshare/proc_pages");
 }
 
 /*
  * Emit what @n processes cost between @base and @now, per process, in
  * 4 KiB pages; MemFree is everything, the others say where it went (kshare's
  * own pages are plain page allocations: they show only in MemFree and in
- * kernel.kshare_proc_pages).
+ * debugfs's kshare/proc_pages).
  */
 static void kb_mem_emit(const char *test, const char *what, const struct kb_mem *base,
 			const struct kb_mem *now, long n)
@@ -436,19 +439,22 @@ static double kb_exit_alone(int iters)
  */
 /*
  * Unmap the title VMA, or the whole area, without touching it: which of the
- * two mappings fork and exit pay for. The layout is the one docs/design.md
- * gives (two read-only pages, then the title page); nothing is read, so no
- * page or page table comes into being.
+ * two mappings fork and exit pay for. Since the registration ABI (2) a
+ * process has them only once it registered (PR_KSHARE_MAP, and
+ * PR_KSHARE_MAP_TITLE for the title page); the kernel says where they are
+ * (PR_KSHARE_GET), and a forker that never registered has neither, so that
+ * these variants now measure what "none" does. Nothing is read, so no page
+ * or page table comes into being.
  */
 static void kb_unmap_area(int all)
 {
-	unsigned long base = getauxval(AT_KSHARE);
+	struct kshare_map map = { .size = sizeof(map) };
 	long page = sysconf(_SC_PAGESIZE);
 
-	if (!base)
+	if (syscall(SYS_prctl, PR_KSHARE, PR_KSHARE_GET, &map, 0, 0) != 0)
 		return;
-	if (munmap((void *)(base + 2 * page), (size_t)page) ||
-	    (all && munmap((void *)base, 2 * (size_t)page)))
+	if ((map.title && munmap((void *)(uintptr_t)map.title, (size_t)page)) ||
+	    (all && munmap((void *)(uintptr_t)map.area, 2 * (size_t)page)))
 		kb_die("munmap of the kshare area");
 }
 
@@ -958,7 +964,8 @@ static void test_scaling(void)
 
 /*
  * The same A/B inside one boot, interleaved batch by batch: the sysctl
- * kernel.kshare_enabled decides whether the next exec maps the area, so
+ * kernel.kshare_enabled decides whether the next registration (the
+ * library's first call after exec) gets an area or ENODEV, so
  * exec batches and exec'd fork parents alternate between on and off with
  * everything else (kernel image, boot, memory layout) the same. Only on a
  * boot with kshare on, so that a kshare=off boot stays untouched.

@@ -51,7 +51,9 @@ inline void pin_self(int cpu)
 inline constexpr std::size_t page = 4096;
 
 struct alignas(page) Area {
-	unsigned char bytes[3 * page]; // system page, process page, title page
+	// The area (system page, process page), then the title page, which the
+	// kernel maps on its own (PR_KSHARE_MAP_TITLE) wherever it likes.
+	unsigned char bytes[3 * page];
 
 	kshare_sys_header &hdr() { return *reinterpret_cast<kshare_sys_header *>(bytes); }
 	kshare_uts &uts() { return *reinterpret_cast<kshare_uts *>(bytes + sizeof(kshare_sys_header)); }
@@ -103,7 +105,6 @@ inline void area_init()
 	h.proc_size = sizeof(kshare_proc_page);
 	h.uts_offset = sizeof(h);
 	h.uts_size = sizeof(kshare_uts);
-	h.title_offset = 2 * page;
 	h.title_size = page;
 	auto &p = area.proc();
 	p.pid = 424242;
@@ -200,11 +201,11 @@ inline int kernel_read_title(char *buf)
 	return 5;
 }
 
-// Build the area, attach it, and set a title on its title page.
+// Build the area, attach it with its title page, and set a title there.
 inline bool attach_simulated_area()
 {
 	area_init();
-	if (kshare__attach(&area) != 0)
+	if (kshare__attach(&area, &area.title()) != 0)
 		return false;
 	write_title(0);
 	return true;

@@ -8,9 +8,14 @@
 // through a libc name the shim itself defines. The id getters, gethostname,
 // getdomainname, uname and get_nprocs are safe where libc's are: in vfork
 // children and signal handlers, in threads, before any constructor has run
-// (their slow paths use only getauxval(), secure_getenv() and syscall(), and
-// keep no lock). sysconf() for other names and setproctitle() are what
-// libc's and libbsd's are: not async-signal-safe.
+// (their slow paths use only secure_getenv() and syscall(), and keep no
+// lock). sysconf() for other names and setproctitle() are what libc's and
+// libbsd's are: not async-signal-safe.
+//
+// The shim registers the process for the [kshare] area as it loads (its
+// constructor), unless KSHARE=off: the program's first getpid() is then
+// already a read of the page, and a copy of libkshare the program carries
+// itself gets the same area when it registers.
 //
 // libkshare is linked in statically with its symbols localised
 // (--exclude-libs), and this file is compiled with hidden visibility: the
@@ -20,6 +25,7 @@
 #include <kshare/kshare.h>
 
 #include "detail.hpp"
+#include "internal.h"
 
 #include <cstdarg>
 #include <dlfcn.h>
@@ -71,6 +77,20 @@ KSHARE_INTERPOSE(int, get_nprocs, (void), ())
 extern "C" __attribute__((visibility("default"))) void kshare__detach_chain(void)
 {
 	kshare::detail::detach_chain();
+}
+
+// And its link in the chain that tells every copy where the title page is.
+extern "C" __attribute__((visibility("default"))) void kshare__title_chain(void *title,
+									size_t size)
+{
+	kshare::detail::title_chain(title, size);
+}
+
+// Register at load: prctl(PR_KSHARE, PR_KSHARE_MAP), once, with the same
+// rules as any first call (KSHARE=off, the saved errno).
+[[gnu::constructor]] static void register_at_load()
+{
+	(void)kshare__header();
 }
 
 // Tells the library's start-up code (title.cc) that it runs in the shim,

@@ -22,9 +22,11 @@ extern std::atomic<bool> environment_ready;
 extern const kshare_uts empty_uts_record;
 const kshare_uts *uts_record();
 
-// The title record (looked up on first use) and its capacity in bytes, the
-// NUL included; nullptr if there is none this library can write.
-kshare_title *title_record(std::size_t *capacity);
+// The title record and its capacity in bytes, the NUL included; nullptr if
+// there is none this library can write. With @map_it, the first call asks
+// the kernel for the title page (PR_KSHARE_MAP_TITLE); without, it only
+// finds one that is mapped already (another copy's).
+kshare_title *title_record(std::size_t *capacity, bool map_it);
 
 // The title page is about to be given up: show its title through argv
 // instead, and take it off the page so that the kernel shows argv.
@@ -36,6 +38,16 @@ void detach();
 void detach_chain();
 // Every copy of the library the chain reaches (kshare_detach()).
 void detach_everywhere();
+
+// The title page is at @title (@size bytes), or, @title nullptr, about to go
+// away: this copy and the ones after it in the chain (kshare__title_chain).
+void title_chain(void *title, std::size_t size);
+// Every copy the chain reaches: this copy mapped the title page at @title.
+void announce_title(void *title, std::size_t size);
+// Stop writing the title page, for good, carrying the title over into argv
+// (the area stays): this copy only, and every copy the chain reaches.
+void detach_title();
+void detach_title_everywhere();
 
 // Before the address-space calls: detach if the call would take the area
 // away from the library (see kshare_munmap(3)).

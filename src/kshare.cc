@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// libkshare: finding the [kshare] area, and the out-of-line slow paths.
+// libkshare: registering for the [kshare] area, and the out-of-line slow
+// paths.
 
 #include "detail.hpp"
 #include "internal.h"
@@ -30,19 +31,28 @@ namespace {
 constinit const kshare_proc_page empty_proc_page{};
 
 // The validated header, or nullptr. Written once per look-up; every thread
-// that races to look computes the same value, so relaxed order suffices
+// that races to look computes the same value (the kernel gives every copy
+// of the library in the process the one area), so relaxed order suffices
 // (the pages' contents are the kernel's, not ours, to publish).
 constinit std::atomic<const kshare_sys_header *> header{nullptr};
 constinit std::atomic<bool> looked{false};
 // Set for good by kshare_detach(): the area is, or is about to be, gone.
 constinit std::atomic<bool> detached{false};
-// The title record, or nullptr; and the addresses the area spans, the title
-// page included, for kshare_munmap() and its siblings to compare against.
+// The title page, a mapping of its own: asked for at the first title
+// (title_looked), or nullptr; and its capacity. title_gone: given up for
+// good (unmapped, moved, made read-only), titles go to argv from then on.
 constinit std::atomic<kshare_title *> title{nullptr};
 constinit std::atomic<std::size_t> title_cap{0};
+constinit std::atomic<bool> title_looked{false};
+constinit std::atomic<bool> title_gone{false};
+// The addresses the area and the title page span, for kshare_munmap() and
+// its siblings to compare against. The title page's is also set by another
+// copy of the library that mapped it (kshare__title_chain), so that this
+// copy guards it too.
 constinit std::atomic<std::uintptr_t> area_begin{0};
 constinit std::atomic<std::uintptr_t> area_end{0};
 constinit std::atomic<std::uintptr_t> title_begin{0};
+constinit std::atomic<std::uintptr_t> title_end{0};
 // The kernel works on whole pages: so do the comparisons. From the auxiliary
 // vector, not sysconf(), which the preload shim interposes.
 constinit std::atomic<std::uintptr_t> page_size{0};
@@ -68,14 +78,11 @@ const kshare_uts *uts_of(const kshare_sys_header *h)
 						    h->uts_offset);
 }
 
-// The title record, if this kernel has one this library can write.
-kshare_title *title_of(const kshare_sys_header *h)
+// Whether this kernel offers a title page this library can write.
+bool offers_title(const kshare_sys_header *h)
 {
-	if (!h || h->header_size < end_of_title_size || !(h->features & KSHARE_FEATURE_TITLE) ||
-	    h->title_size <= sizeof(kshare_title) || h->title_offset < h->map_size)
-		return nullptr;
-	return reinterpret_cast<kshare_title *>(
-		const_cast<char *>(reinterpret_cast<const char *>(h)) + h->title_offset);
+	return h && h->header_size >= end_of_title_size && (h->features & KSHARE_FEATURE_TITLE) &&
+	       h->title_size > sizeof(kshare_title);
 }
 
 // Everything the fast paths rely on, checked once: a kernel with another ABI
@@ -92,25 +99,49 @@ bool acceptable(const kshare_sys_header *h)
 	       h->proc_size <= h->map_size - h->proc_offset;
 }
 
+std::uintptr_t page()
+{
+	std::uintptr_t ps = page_size.load(std::memory_order_relaxed);
+	if (!ps) {
+		ps = getauxval(AT_PAGESZ);
+		ps = ps ? ps : 4096;
+		page_size.store(ps, std::memory_order_relaxed);
+	}
+	return ps;
+}
+
+// The title page @t (nullptr: none) as this copy's, @h's title_size long.
+void publish_title(kshare_title *t, const kshare_sys_header *h)
+{
+	const auto begin = reinterpret_cast<std::uintptr_t>(t);
+
+	title.store(t, std::memory_order_relaxed);
+	title_cap.store(t ? h->title_size - sizeof(kshare_title) : 0, std::memory_order_relaxed);
+	if (t) {
+		title_begin.store(begin, std::memory_order_relaxed);
+		title_end.store(begin + h->title_size, std::memory_order_relaxed);
+	}
+	title_looked.store(true, std::memory_order_release);
+}
+
 void publish(const kshare_sys_header *h)
 {
 	const auto *proc = h ? reinterpret_cast<const kshare_proc_page *>(
 				       reinterpret_cast<const char *>(h) + h->proc_offset)
 			     : &empty_proc_page;
-	kshare_title *t = title_of(h);
 	const auto begin = reinterpret_cast<std::uintptr_t>(h);
 
-	if (!page_size.load(std::memory_order_relaxed)) {
-		const unsigned long ps = getauxval(AT_PAGESZ);
-		page_size.store(ps ? ps : 4096, std::memory_order_relaxed);
-	}
+	page();
 	header.store(h, std::memory_order_relaxed);
-	title.store(t, std::memory_order_relaxed);
-	title_cap.store(t ? h->title_size - sizeof(kshare_title) : 0, std::memory_order_relaxed);
 	area_begin.store(begin, std::memory_order_relaxed);
-	area_end.store(!h ? 0 : t ? begin + h->title_offset + h->title_size : begin + h->map_size,
-		       std::memory_order_relaxed);
-	title_begin.store(t ? begin + h->title_offset : 0, std::memory_order_relaxed);
+	area_end.store(h ? begin + h->map_size : 0, std::memory_order_relaxed);
+	if (!h) {
+		// The title page goes with the area.
+		title.store(nullptr, std::memory_order_relaxed);
+		title_cap.store(0, std::memory_order_relaxed);
+		title_begin.store(0, std::memory_order_relaxed);
+		title_end.store(0, std::memory_order_relaxed);
+	}
 	__atomic_store_n(&kshare__uts, uts_of(h), __ATOMIC_RELAXED);
 	__atomic_store_n(&kshare__proc, proc, __ATOMIC_RELAXED);
 	looked.store(true, std::memory_order_release);
@@ -131,6 +162,19 @@ void use(const kshare_sys_header *h)
 	}
 }
 
+// The same for the title page, against a detach and against the page's
+// going away (title_gone).
+void use_title(kshare_title *t, const kshare_sys_header *h)
+{
+	publish_title(t, h);
+	if (t) {
+		std::atomic_thread_fence(std::memory_order_seq_cst);
+		if (detached.load(std::memory_order_relaxed) ||
+		    title_gone.load(std::memory_order_relaxed))
+			publish_title(nullptr, h);
+	}
+}
+
 // KSHARE=off in the environment: every call is the system call, so that
 // seccomp filters, ptrace-based emulators and LD_PRELOAD fakers (fakeroot)
 // see every question, as they would without kshare. secure_getenv(): a
@@ -141,15 +185,13 @@ bool turned_off()
 	return v && std::strcmp(v, "off") == 0;
 }
 
-// Whether the area's first page is still mapped. A program may have
-// unmapped it with a raw system call before the library's first call (a
-// checkpoint/restore tool, a static libc's munmap()): mincore() says
-// ENOMEM then, where reading it would fault. Any other error (a seccomp
-// filter that denies mincore) leaves the auxiliary vector's word for it.
-bool still_mapped(const void *area)
+// prctl(PR_KSHARE, @op, @map): 0, or -1 with errno. The kernel reads and
+// writes map->size bytes, this library's struct.
+int registration(int op, kshare_map &map)
 {
-	unsigned char vec;
-	return KSHARE_SYSCALL(mincore, const_cast<void *>(area), 1, &vec) == 0 || errno != ENOMEM;
+	map = kshare_map{};
+	map.size = sizeof(map);
+	return static_cast<int>(KSHARE_SYSCALL(prctl, PR_KSHARE, op, &map, 0, 0));
 }
 
 const kshare_sys_header *lookup()
@@ -162,15 +204,39 @@ const kshare_sys_header *lookup()
 	// code ran, a NULL environ is a program's clearenv(): no KSHARE.)
 	if (!environ && !environment_ready.load(std::memory_order_relaxed))
 		return nullptr;
-	// Only memory reads and one mincore(): safe in signal handlers, vfork
-	// children and before constructors have run.
+	// Memory reads and one prctl(): safe in signal handlers, vfork
+	// children and before constructors have run. Every copy of the
+	// library in the process registers, and the kernel gives each the
+	// one area. EINVAL (a kernel without kshare, or one that refuses
+	// this library's request), ENODEV (kshare turned off) and the rest
+	// mean no area, for good; EBUSY means a vfork() child, which shares
+	// this memory with its parent and must not decide for it: the system
+	// call answers, and the next call asks again.
 	const int saved_errno = errno;
-	const auto *h = reinterpret_cast<const kshare_sys_header *>(getauxval(AT_KSHARE));
-	if (h && (turned_off() || !still_mapped(h) || !acceptable(h)))
-		h = nullptr;
+	const kshare_sys_header *h = nullptr;
+	bool settled = true;
+	if (!turned_off()) {
+		kshare_map map;
+		if (registration(PR_KSHARE_MAP, map) == 0)
+			h = reinterpret_cast<const kshare_sys_header *>(map.area);
+		else
+			settled = errno != EBUSY;
+		if (h && !acceptable(h))
+			h = nullptr;
+	}
 	errno = saved_errno;
-	use(h);
+	if (settled)
+		use(h);
 	return h;
+}
+
+// Where another copy's title page would leave its span: the announcement
+// of kshare__title_chain(), never a page this copy writes.
+void note_title_span(const void *t, std::size_t size)
+{
+	const auto begin = reinterpret_cast<std::uintptr_t>(t);
+	title_begin.store(begin, std::memory_order_relaxed);
+	title_end.store(begin + size, std::memory_order_relaxed);
 }
 
 } // namespace
@@ -181,9 +247,32 @@ const kshare_uts *uts_record()
 	return __atomic_load_n(&kshare__uts, __ATOMIC_RELAXED);
 }
 
-kshare_title *title_record(std::size_t *capacity)
+kshare_title *title_record(std::size_t *capacity, bool map_it)
 {
-	lookup();
+	const kshare_sys_header *h = lookup();
+
+	*capacity = 0;
+	if (!h || title_gone.load(std::memory_order_relaxed))
+		return nullptr;
+	if (!title_looked.load(std::memory_order_acquire)) {
+		if (!offers_title(h))
+			return nullptr;
+		// The first title asks for the page (PR_KSHARE_MAP_TITLE); a
+		// reader only looks for one another copy has mapped. The kernel
+		// maps one page per address space: every copy gets it.
+		const int saved_errno = errno;
+		kshare_map map;
+		const int r = registration(map_it ? PR_KSHARE_MAP_TITLE : PR_KSHARE_GET, map);
+		const bool failed = r != 0 || map.area != reinterpret_cast<std::uintptr_t>(h);
+		auto *t = failed ? nullptr : reinterpret_cast<kshare_title *>(map.title);
+		const bool busy = r != 0 && errno == EBUSY; // a vfork() child: ask again later
+		errno = saved_errno;
+		if (!t && (!map_it || busy))
+			return nullptr;
+		use_title(t, h);
+		if (t && map_it)
+			announce_title(t, h->title_size);
+	}
 	*capacity = title_cap.load(std::memory_order_relaxed);
 	return title.load(std::memory_order_relaxed);
 }
@@ -196,25 +285,44 @@ void detach()
 	if (kshare_title *t = title.load(std::memory_order_relaxed))
 		carry_title_over(t, title_cap.load(std::memory_order_relaxed));
 	detached.store(true, std::memory_order_relaxed);
-	// Pairs with the fence in use().
+	// Pairs with the fence in use() and use_title().
 	std::atomic_thread_fence(std::memory_order_seq_cst);
 	publish(nullptr);
+}
+
+void detach_title()
+{
+	if (kshare_title *t = title.load(std::memory_order_relaxed))
+		carry_title_over(t, title_cap.load(std::memory_order_relaxed));
+	title_gone.store(true, std::memory_order_relaxed);
+	// Pairs with the fence in use_title().
+	std::atomic_thread_fence(std::memory_order_seq_cst);
+	title.store(nullptr, std::memory_order_relaxed);
+	title_cap.store(0, std::memory_order_relaxed);
+	title_begin.store(0, std::memory_order_relaxed);
+	title_end.store(0, std::memory_order_relaxed);
 }
 
 // ---- every copy of the library in the process ----
 //
 // A process may hold several copies: the preload shim's, libkshare.so's, and
-// static ones inside the program or other libraries. Each keeps its own
-// pointer to the area, so each must hear of a detach. The copies that export
-// kshare__detach_chain (libkshare.so, the shim) form a chain in the dynamic
-// linker's search order: each detaches itself and calls the next one's
-// (RTLD_NEXT). A detach anywhere starts at the head of the chain
+// static ones inside the program or other libraries. Each registers, and the
+// kernel gives each the one area; but each keeps its own pointers to the
+// area and the title page, so each must hear of a detach, and each must
+// know where the title page is, which only the copy that set the first
+// title mapped. The copies that export kshare__detach_chain and
+// kshare__title_chain (libkshare.so, the shim) form chains in the dynamic
+// linker's search order: each does its part and calls the next one's
+// (RTLD_NEXT). Word from anywhere starts at the head of the chain
 // (RTLD_DEFAULT), which reaches all of them and, idempotently, this copy
-// again. Copies hidden inside another object reach the chain but cannot be
-// reached by it: see kshare_detach(3).
+// again. Copies hidden inside another object reach the chains but cannot be
+// reached by them: see kshare_detach(3).
 using chain_fn = void (*)();
+using title_chain_fn = void (*)(void *, std::size_t);
 constinit std::atomic<chain_fn> chain_head{nullptr};
 constinit std::atomic<chain_fn> chain_next{nullptr};
+constinit std::atomic<title_chain_fn> title_chain_head{nullptr};
+constinit std::atomic<title_chain_fn> title_chain_next{nullptr};
 
 // Resolved in a constructor: dlsym() may allocate, and an allocator that
 // maps memory would come back to the guards. Static programs (no dynamic
@@ -227,6 +335,12 @@ constinit std::atomic<chain_fn> chain_next{nullptr};
 			 std::memory_order_release);
 	chain_next.store(reinterpret_cast<chain_fn>(dlsym(RTLD_NEXT, "kshare__detach_chain")),
 			 std::memory_order_release);
+	title_chain_head.store(
+		reinterpret_cast<title_chain_fn>(dlsym(RTLD_DEFAULT, "kshare__title_chain")),
+		std::memory_order_release);
+	title_chain_next.store(
+		reinterpret_cast<title_chain_fn>(dlsym(RTLD_NEXT, "kshare__title_chain")),
+		std::memory_order_release);
 }
 
 void detach_chain()
@@ -243,37 +357,101 @@ void detach_everywhere()
 		head();
 }
 
+void title_chain(void *t, std::size_t size)
+{
+	if (t)
+		note_title_span(t, size);
+	else
+		detach_title();
+	if (title_chain_fn next = title_chain_next.load(std::memory_order_acquire))
+		next(t, size);
+}
+
+void announce_title(void *t, std::size_t size)
+{
+	note_title_span(t, size);
+	if (title_chain_fn head = title_chain_head.load(std::memory_order_acquire))
+		head(t, size);
+}
+
+void detach_title_everywhere()
+{
+	detach_title();
+	if (title_chain_fn head = title_chain_head.load(std::memory_order_acquire))
+		head(nullptr, 0);
+}
+
 namespace {
 
 bool overlaps(const void *addr, std::size_t len, std::uintptr_t from, std::uintptr_t to)
 {
 	const auto begin = reinterpret_cast<std::uintptr_t>(addr);
-	const std::uintptr_t page = page_size.load(std::memory_order_relaxed);
-	const std::uintptr_t first = begin & ~(page - 1);
+	const std::uintptr_t first = begin & ~(page() - 1);
 	const std::uintptr_t last = len > UINTPTR_MAX - begin ? UINTPTR_MAX : begin + len;
-	return len && first < to && last > from;
+	return len && from && first < to && last > from;
 }
 
-// Looks the area up if this copy has not yet: the call about to be made is
-// what would take it away, so it is still there to be read.
-bool covers_area(const void *addr, std::size_t len)
+// Where the area and the title page are, as far as the guards need to know.
+// A copy that has not looked yet asks the kernel without registering
+// (PR_KSHARE_GET): another copy may be reading the area, and this call
+// would take it away.
+struct spans {
+	std::uintptr_t area_from = 0, area_to = 0, title_from = 0, title_to = 0;
+};
+
+spans current_spans()
 {
-	return lookup() && overlaps(addr, len, area_begin.load(std::memory_order_relaxed),
-				    area_end.load(std::memory_order_relaxed));
+	spans s;
+
+	if (looked.load(std::memory_order_acquire)) {
+		s.area_from = area_begin.load(std::memory_order_relaxed);
+		s.area_to = area_end.load(std::memory_order_relaxed);
+	} else {
+		const int saved_errno = errno;
+		kshare_map map;
+		if (registration(PR_KSHARE_GET, map) == 0 && map.area) {
+			const auto *h = reinterpret_cast<const kshare_sys_header *>(map.area);
+			const bool ok = acceptable(h);
+			s.area_from = map.area;
+			s.area_to = map.area + (ok ? h->map_size : page());
+			if (map.title && !title_begin.load(std::memory_order_relaxed))
+				note_title_span(reinterpret_cast<void *>(map.title),
+						ok && offers_title(h) ? h->title_size : page());
+		}
+		errno = saved_errno;
+	}
+	s.title_from = title_begin.load(std::memory_order_relaxed);
+	s.title_to = title_end.load(std::memory_order_relaxed);
+	return s;
 }
 
-bool covers_title(const void *addr, std::size_t len)
+// What a call over [addr, addr + len) takes away: the area (and, with it,
+// the title page) or the title page alone.
+enum class hit { none, title_only, area };
+
+hit covers(const void *addr, std::size_t len)
 {
-	const std::uintptr_t from = title_begin.load(std::memory_order_relaxed);
-	return lookup() && from && overlaps(addr, len, from, area_end.load(std::memory_order_relaxed));
+	const spans s = current_spans();
+	if (overlaps(addr, len, s.area_from, s.area_to))
+		return hit::area;
+	if (overlaps(addr, len, s.title_from, s.title_to))
+		return hit::title_only;
+	return hit::none;
+}
+
+void give_up(hit h)
+{
+	if (h == hit::area)
+		detach_everywhere();
+	else if (h == hit::title_only)
+		detach_title_everywhere();
 }
 
 } // namespace
 
 void guard_munmap(const void *addr, std::size_t len)
 {
-	if (covers_area(addr, len))
-		detach_everywhere();
+	give_up(covers(addr, len));
 }
 
 void *guard_mremap(const void *old_addr, std::size_t old_size, std::size_t new_size, int flags,
@@ -282,33 +460,40 @@ void *guard_mremap(const void *old_addr, std::size_t old_size, std::size_t new_s
 	void *new_addr = (flags & MREMAP_FIXED) ? va_arg(ap, void *) : nullptr;
 
 	// What moves away, and what the move lands on, are both gone.
-	if (covers_area(old_addr, old_size) ||
-	    ((flags & MREMAP_FIXED) && covers_area(new_addr, new_size)))
-		detach_everywhere();
+	hit h = covers(old_addr, old_size);
+	if (h != hit::area && (flags & MREMAP_FIXED)) {
+		const hit onto = covers(new_addr, new_size);
+		if (onto != hit::none)
+			h = onto;
+	}
+	give_up(h);
 	return new_addr;
 }
 
 void guard_mmap(const void *addr, std::size_t len, int flags)
 {
 	// MAP_FIXED replaces what was there; MAP_FIXED_NOREPLACE fails instead.
-	if ((flags & MAP_FIXED) && covers_area(addr, len))
-		detach_everywhere();
+	if (flags & MAP_FIXED)
+		give_up(covers(addr, len));
 }
 
 void guard_mprotect(const void *addr, std::size_t len, int prot)
 {
 	// Unreadable pages fault the readers; a title page that cannot be
 	// written faults setproctitle().
-	if ((!(prot & PROT_READ) && covers_area(addr, len)) ||
-	    (!(prot & PROT_WRITE) && covers_title(addr, len)))
-		detach_everywhere();
+	hit h = hit::none;
+	if (!(prot & PROT_READ))
+		h = covers(addr, len);
+	else if (!(prot & PROT_WRITE))
+		h = covers(addr, len) == hit::title_only ? hit::title_only : hit::none;
+	give_up(h);
 }
 
 void guard_madvise(const void *addr, std::size_t len, int advice)
 {
-	// fork() children would lack the area the library reads.
-	if ((advice == MADV_DONTFORK || advice == MADV_WIPEONFORK) && covers_area(addr, len))
-		detach_everywhere();
+	// fork() children would lack the pages the library uses.
+	if (advice == MADV_DONTFORK || advice == MADV_WIPEONFORK)
+		give_up(covers(addr, len));
 }
 
 } // namespace kshare::detail
@@ -325,17 +510,23 @@ const kshare_sys_header *kshare__header(void)
 	return lookup();
 }
 
-int kshare__attach(const void *area)
+int kshare__attach(const void *area, void *title_page)
 {
 	const auto *h = static_cast<const kshare_sys_header *>(area);
+	auto *t = static_cast<kshare_title *>(title_page);
 
-	if (h && !acceptable(h)) {
+	if ((h && !acceptable(h)) || (t && !offers_title(h))) {
 		errno = EPROTO;
 		return -1;
 	}
-	// An explicit attach (the project's tests) starts over.
+	// An explicit attach (the project's tests) starts over, and asks the
+	// kernel for nothing: the title page is @title_page or none.
 	detached.store(false, std::memory_order_relaxed);
+	title_gone.store(false, std::memory_order_relaxed);
+	title_begin.store(0, std::memory_order_relaxed);
+	title_end.store(0, std::memory_order_relaxed);
 	use(h);
+	use_title(h ? t : nullptr, h);
 	return 0;
 }
 

@@ -522,7 +522,9 @@ void kshare_vsetproctitle(const char *fmt, va_list ap)
 	char buf[4096];
 	std::size_t cap;
 
-	if (kshare_title *t = title_record(&cap)) {
+	// The first title maps the title page; clearing one needs no page
+	// unless a title is on it.
+	if (kshare_title *t = title_record(&cap, fmt != nullptr)) {
 		title_pieces pieces;
 		if (!fmt)
 			clear_title_page(t);
@@ -556,7 +558,7 @@ ssize_t kshare_getproctitle(char *buf, size_t size)
 	char title[4096];
 	std::size_t len = 0;
 	std::size_t cap;
-	kshare_title *t = title_record(&cap);
+	kshare_title *t = title_record(&cap, false);
 	int set = 0;
 
 	if (t) {

@@ -5,15 +5,17 @@
 //   kshare-dump [PID]
 //   kshare-dump --file IMAGE    (an area saved to a file, e.g. for tests)
 //
+// This process registers for its own area (prctl PR_KSHARE_MAP); another
+// process's is the [kshare] mapping of /proc/PID/maps, and its title page
+// the [kshare_title] one: a process that never registered has neither.
 // Every header field, every process page field with its validity bit, the
 // credentials record under its sequence counter, and beside each identity
 // what /proc/PID says, marking any value the page vouches for that differs.
 // Exit status: 0 decoded; 1 no kshare area, or one this tool cannot read
 // (magic, ABI version); 2 usage or access error.
-#include <kshare/uapi.h>
+#include <kshare/kshare.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cinttypes>
@@ -30,13 +32,12 @@
 #include <string_view>
 
 #include <fcntl.h>
-#include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace kshare::dump {
 namespace {
 
-constexpr unsigned long at_kshare = 52;
 constexpr int read_tries = 64; // as KSHARE_READ_TRIES: never spin forever
 
 [[noreturn]] void fail(int status, const std::string &what)
@@ -119,32 +120,65 @@ std::string proc_dir(std::optional<pid_t> pid)
 	return pid ? "/proc/" + std::to_string(*pid) : std::string("/proc/self");
 }
 
-std::uintptr_t find_area(std::optional<pid_t> pid)
+// The start of the mapping named @name ("[kshare]", "[kshare_title]") in
+// /proc/PID/maps, and its line; 0 and "" if there is none.
+std::pair<std::uintptr_t, std::string> mapping(std::optional<pid_t> pid, std::string_view name)
 {
-	if (!pid)
-		return getauxval(at_kshare);
-	std::string path = proc_dir(pid) + "/auxv";
-	int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	// Readable where ptrace rules let us read the process's memory.
+	const std::string path = proc_dir(pid) + "/maps";
+	FILE *maps = std::fopen(path.c_str(), "re");
+	if (!maps)
 		fail(2, errno_text(path));
-	std::array<unsigned long, 2> entry{};
-	std::uintptr_t found = 0;
-	while (::read(fd, entry.data(), sizeof(entry)) == sizeof(entry) && entry[0] != AT_NULL) {
-		if (entry[0] == at_kshare)
-			found = entry[1];
+	std::pair<std::uintptr_t, std::string> found{ 0, {} };
+	char buf[4096];
+	while (std::fgets(buf, sizeof(buf), maps)) {
+		std::string line(buf);
+		if (!line.empty() && line.back() == '\n')
+			line.pop_back();
+		if (line.ends_with(name)) {
+			found = { std::strtoull(line.c_str(), nullptr, 16), line };
+			break;
+		}
 	}
-	::close(fd);
+	std::fclose(maps);
 	return found;
 }
 
-// The [kshare] line of /proc/PID/maps, if any.
-std::string maps_line(std::optional<pid_t> pid)
+// Where this process's area and title page are: registered now (the
+// kernel gives the one area of the address space), the title page only if
+// something mapped it. 0 with @why set if there is no area.
+struct found {
+	std::uintptr_t area = 0, title = 0;
+	std::string why;
+};
+
+found find_own()
 {
-	std::ifstream maps(proc_dir(pid) + "/maps");
-	for (std::string line; std::getline(maps, line);)
-		if (line.ends_with("[kshare]"))
-			return line;
-	return {};
+	kshare_map map{};
+	map.size = sizeof(map);
+	found f;
+	if (::syscall(SYS_prctl, PR_KSHARE, PR_KSHARE_MAP, &map, 0, 0) != 0) {
+		f.why = errno == EINVAL ? "this kernel has no kshare (prctl PR_KSHARE: EINVAL)"
+			: errno == ENODEV ? "kshare is turned off (prctl PR_KSHARE: ENODEV)"
+					  : errno_text("prctl(PR_KSHARE, PR_KSHARE_MAP)");
+		return f;
+	}
+	f.area = map.area;
+	f.title = map.title;
+	return f;
+}
+
+found find_other(pid_t pid)
+{
+	// The directory first: a pid that does not exist is a usage error.
+	if (::access(proc_dir(pid).c_str(), F_OK) != 0)
+		fail(2, errno_text(proc_dir(pid)));
+	found f;
+	f.area = mapping(pid, "[kshare]").first;
+	f.title = mapping(pid, "[kshare_title]").first;
+	if (!f.area)
+		f.why = "no [kshare] in its maps: it never registered (or this kernel has no kshare)";
+	return f;
 }
 
 // What /proc says of the same identities, for the comparison column.
@@ -201,18 +235,23 @@ void hex_field(const char *name, std::uint64_t value, const std::string &note)
 	std::printf("  %-13s %#-12" PRIx64 " %s\n", name, value, note.c_str());
 }
 
-// The title page: the process's own words, not the kernel's. Another
-// process cannot read it (the mapping is VM_IO, out of ptrace's reach).
-void dump_title(const memory &mem, std::uintptr_t area, const kshare_sys_header &h)
+// The title page: the process's own words, not the kernel's, in a mapping
+// of its own. Another process cannot read it (the mapping is VM_IO, out of
+// ptrace's reach).
+void dump_title(const memory &mem, std::uintptr_t ta, const kshare_sys_header &h, bool file)
 {
 	if (!(h.features & KSHARE_FEATURE_TITLE) || h.title_size <= sizeof(kshare_title)) {
 		std::printf("title page: none (this kernel does not offer one)\n");
 		return;
 	}
-	const std::uintptr_t ta = area + h.title_offset;
+	if (!ta) {
+		std::printf("title page: %s\n", file ? "not in the image"
+						     : "not mapped (no title set through it)");
+		return;
+	}
 	kshare_title t{};
 	char text[128] = "";
-	std::printf("title page at %#" PRIxPTR " (offset %u)\n", ta, h.title_offset);
+	std::printf("title page at %#" PRIxPTR " (%u bytes)\n", ta, h.title_size);
 	if (!mem.try_read(ta, &t, sizeof(t))) {
 		std::printf("  (not readable from this process)\n");
 		return;
@@ -277,19 +316,19 @@ void dump_uts(const memory &mem, std::uintptr_t area, const kshare_sys_header &h
 int run(const source &src)
 {
 	const std::optional<pid_t> pid = src.pid;
-	const std::uintptr_t area = src.file ? 0 : find_area(pid);
+	const found where = src.file ? found{} : pid ? find_other(*pid) : find_own();
+	const std::uintptr_t area = where.area;
 	const std::string who = src.file ? std::string("file ") + src.file
 				: pid ? "pid " + std::to_string(*pid)
 				      : "this process (pid " + std::to_string(::getpid()) + ")";
 	if (!area && !src.file) {
-		std::printf("%s: no AT_KSHARE in the auxiliary vector: this kernel has no kshare\n",
-			    who.c_str());
+		std::printf("%s: no kshare area: %s\n", who.c_str(), where.why.c_str());
 		return 1;
 	}
 	memory mem(src);
 	std::printf("kshare area of %s at %#" PRIxPTR "\n", who.c_str(), area);
 	if (!src.file) {
-		const std::string line = maps_line(pid);
+		const std::string line = mapping(pid, "[kshare]").second;
 		std::printf("  maps          %s\n",
 			    line.empty() ? "(no [kshare] line!)" : line.c_str());
 	}
@@ -329,7 +368,7 @@ int run(const source &src)
 	field("uts_offset", h.uts_offset);
 	std::snprintf(note, sizeof(note), "(this tool knows %zu bytes)", sizeof(kshare_uts));
 	field("uts_size", h.uts_size, note);
-	field("title_offset", h.title_offset);
+	field("reserved", h.reserved, h.reserved ? "(not zero: newer than this tool)" : "");
 	field("title_size", h.title_size);
 	if (h.proc_size < offsetof(kshare_proc_page, fsgid) + sizeof(std::uint32_t) ||
 	    h.proc_offset > h.map_size || h.proc_size > h.map_size - h.proc_offset) {
@@ -395,7 +434,7 @@ int run(const source &src)
 		std::printf("  (%zu more bytes of process page: newer than this tool)\n",
 			    h.proc_size - sizeof(p));
 	dump_uts(mem, area, h);
-	dump_title(mem, area, h);
+	dump_title(mem, where.title, h, src.file != nullptr);
 	if (mismatches)
 		std::printf("%d value(s) the page vouches for differ from /proc "
 			    "(expected only if they changed while we read)\n", mismatches);

@@ -47,12 +47,26 @@ extern "C" {
 #endif
 
 /*
- * The auxiliary vector entry holding the start of the [kshare] area: the
- * series' include/uapi/linux/auxvec.h defines it, and scripts/checkpatch
- * checks that this is the same number. The one definition in this tree.
+ * The registration call, prctl(PR_KSHARE, op, &struct kshare_map, 0, 0) (see
+ * <kshare/uapi.h>): the series' include/uapi/linux/prctl.h defines these,
+ * and scripts/checkpatch checks that these are the same numbers. Fallbacks
+ * for C libraries whose <linux/prctl.h> predates them; the one definition
+ * in this tree.
  */
-#ifndef AT_KSHARE
-#define AT_KSHARE 52
+#ifndef PR_KSHARE
+#define PR_KSHARE 0x4b534852 /* "KSHR" */
+#endif
+#ifndef PR_KSHARE_MAP
+#define PR_KSHARE_MAP 1
+#endif
+#ifndef PR_KSHARE_GET
+#define PR_KSHARE_GET 2
+#endif
+#ifndef PR_KSHARE_MAP_TITLE
+#define PR_KSHARE_MAP_TITLE 3
+#endif
+#ifndef PR_KSHARE_UNMAP
+#define PR_KSHARE_UNMAP 4
 #endif
 
 /*
@@ -98,6 +112,13 @@ KSHARE_API uint64_t kshare__mm_id_slow(void);
  * export it; see kshare_detach(3)).
  */
 KSHARE_API void kshare__detach_chain(void);
+/*
+ * Internal: the same chain's word on the title page, which one copy maps at
+ * its first title: @title is where it is (@size bytes), so that every copy
+ * can guard it; NULL says it is about to go away, so that each copy carries
+ * its title over into argv and writes the page no more.
+ */
+KSHARE_API void kshare__title_chain(void *title, size_t size);
 
 /**
  * kshare_available() - does the running kernel maintain @features?

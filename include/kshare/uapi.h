@@ -6,12 +6,16 @@
  * kshare: pages the kernel keeps up to date for each process, so that it can
  * read its own identity without a system call.
  *
- * At exec the kernel maps one read-only area, named "[kshare]" in
- * /proc/PID/maps, at an address chosen like any other mmap, and announces
- * its start in the auxiliary vector as AT_KSHARE. The area starts with the
- * system page, whose header describes where everything else is. Readers
- * must check the magic and ABI version, and must use the offsets and sizes
- * from the header rather than assume them: records grow at their end.
+ * A process asks for them: prctl(PR_KSHARE, PR_KSHARE_MAP, &map, 0, 0) maps
+ * one read-only area, named "[kshare]" in /proc/PID/maps, and returns its
+ * start in map.area; asked again, it returns the same area, so that every
+ * copy of a library in the process finds the one area. The area starts with
+ * the system page, whose header describes where everything else is.
+ * Readers must check the magic and ABI version, and must use the offsets and
+ * sizes from the header rather than assume them: records grow at their end.
+ * The writable title page is a separate request, PR_KSHARE_MAP_TITLE. A
+ * child of fork() inherits the registration, with pages of its own;
+ * execve() ends it.
  *
  * A value is only to be trusted while its validity bit is set. A clear bit
  * means "ask the kernel": the system call gives the answer. A page that
@@ -21,7 +25,7 @@
 #include <linux/types.h>
 
 #define KSHARE_MAGIC		0x5248534bU	/* "KSHR" in memory order */
-#define KSHARE_ABI_VERSION	1
+#define KSHARE_ABI_VERSION	2
 
 /* kshare_sys_header.features: what this kernel maintains. */
 #define KSHARE_FEATURE_PROC_PID	(1ULL << 0)	/* kshare_proc_page.pid */
@@ -45,9 +49,9 @@
  * @proc_size:	sizeof(struct kshare_proc_page) as the kernel knows it.
  * @uts_offset:	offset of struct kshare_uts from the area's start.
  * @uts_size:	sizeof(struct kshare_uts) as the kernel knows it.
- * @title_offset: offset of struct kshare_title from the area's start. The
- *		title page follows the read-only area, in a mapping of its
- *		own, "[kshare_title]", that the process may write.
+ * @reserved:	zero. The title page is not part of the area: it is a
+ *		mapping of its own, "[kshare_title]", that the process may
+ *		write, made by PR_KSHARE_MAP_TITLE at the address it returns.
  * @title_size:	size in bytes of the title page.
  */
 struct kshare_sys_header {
@@ -60,9 +64,49 @@ struct kshare_sys_header {
 	__u32 proc_size;
 	__u32 uts_offset;
 	__u32 uts_size;
-	__u32 title_offset;
+	__u32 reserved;
 	__u32 title_size;
 };
+
+/* kshare_map.flags */
+#define KSHARE_MAP_FIXED	(1U << 0)	/* at @area or @title, or fail */
+
+/**
+ * struct kshare_map - argument of prctl(PR_KSHARE, op, &map, 0, 0)
+ * @area:	out: start of the [kshare] area. In, with KSHARE_MAP_FIXED and
+ *		PR_KSHARE_MAP: where to map it; the call fails with EEXIST
+ *		rather than replace a mapping there.
+ * @title:	out: start of the [kshare_title] page, 0 if it is not mapped.
+ *		In, with KSHARE_MAP_FIXED and PR_KSHARE_MAP_TITLE: where.
+ * @size:	in: sizeof(struct kshare_map) as the caller knows it, at least
+ *		KSHARE_MAP_SIZE_VER0. The kernel reads and writes no more, and
+ *		refuses non-zero bytes it does not know.
+ * @flags:	in: KSHARE_MAP_* bits.
+ * @features:	out: KSHARE_FEATURE_* bits this kernel maintains.
+ *
+ * The operations, all per address space:
+ * PR_KSHARE_MAP	map the area unless it is mapped; fill @area, @title,
+ *			@features. A second call returns the same area (EBUSY
+ *			if KSHARE_MAP_FIXED asks for another address).
+ * PR_KSHARE_GET	the same, without mapping anything: ENOENT if none.
+ * PR_KSHARE_MAP_TITLE	also map the title page, unless it is mapped.
+ * PR_KSHARE_UNMAP	unmap both and end the registration; munmap() of the
+ *			area does the same.
+ *
+ * Errors: EINVAL for an unknown operation, flag or size (and from a kernel
+ * without kshare, which knows no PR_KSHARE); ENODEV when kshare is turned
+ * off (kshare=off, kernel.kshare_enabled); EBUSY in a vfork() child, whose
+ * parent's address space it is not to register.
+ */
+struct kshare_map {
+	__u64 area;
+	__u64 title;
+	__u32 size;
+	__u32 flags;
+	__u64 features;
+};
+
+#define KSHARE_MAP_SIZE_VER0	32
 
 #define KSHARE_UTS_LEN		65	/* __NEW_UTS_LEN + 1 */
 
@@ -208,7 +252,8 @@ struct kshare_proc_page {
  * trusts nothing written here: it reads the page a bounded number of times,
  * takes a consistent copy or gives up and shows the arguments, and bounds
  * the title by @len, by the first NUL and by the page. The title is
- * inherited across fork() and cleared by exec().
+ * inherited across fork() and cleared by exec(), and lives as long as the
+ * page stays mapped.
  */
 struct kshare_title {
 	__u32 seq;

@@ -20,7 +20,7 @@ PROC = dict(valid=0x7f, pid=4242, mm_serial=987654321012, ppid=4241, pgid=4240,
 NAMES = ['Linux', 'host-a', '6.12.117+', '#1 SMP', 'x86_64', 'nis.example']
 
 
-def area(magic=MAGIC, abi=1, header_size=40, features=0x7f, proc_offset=PAGE,
+def area(magic=MAGIC, abi=2, header_size=40, features=0x7f, proc_offset=PAGE,
          uts_offset=64, cred_seq=PROC['cred_seq'], map_size=2 * PAGE):
     buf = bytearray(2 * PAGE)
     struct.pack_into('<IIIIQIIII', buf, 0, magic, abi, header_size, map_size,
@@ -69,7 +69,7 @@ def check(name, cond, out):
 def main(tool):
     rc, out, f = dump(tool, area())
     want = {k: str(v) for k, v in PROC.items() if k != 'valid'}
-    want.update(magic='0x5248534b', abi_version='1', header_size='40', map_size='8192',
+    want.update(magic='0x5248534b', abi_version='2', header_size='40', map_size='8192',
                 features='0x7f', proc_offset='4096', proc_size='64', uts_offset='64',
                 uts_size=str(UTS_SIZE), valid='0x7f', seq='6', uts_valid='0x3',
                 generation='77', nr_cpus='3')
@@ -91,8 +91,8 @@ def main(tool):
 
     rc, out, _ = dump(tool, area(magic=0x12345678))
     check('bad magic refused', rc == 1 and 'BAD MAGIC' in out and 'pid ' not in out, out)
-    rc, out, _ = dump(tool, area(abi=2))
-    check('another ABI version refused', rc == 1 and 'NOT the version' in out, out)
+    rc, out, _ = dump(tool, area(abi=1))
+    check('another ABI version (the auxiliary vector\'s, 1) refused', rc == 1 and 'NOT the version' in out, out)
     rc, out, _ = dump(tool, area(proc_offset=3 * PAGE))
     check('a process page outside the area refused', rc == 1 and 'outside' in out, out)
     rc, out, _ = dump(tool, area()[:20])

@@ -14,7 +14,6 @@
 #include <grp.h>
 #include <signal.h>
 #include <stdint.h>
-#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
@@ -117,9 +116,9 @@ static int get(const struct dump *d, const char *key, unsigned long long *v)
 /* The header is the same for every process: compare with our own. */
 static int check_header(const struct dump *d)
 {
-	const struct kshare_sys_header *h = (const void *)getauxval(AT_KSHARE);
+	const struct kshare_sys_header *h = kt_header();
 
-	KT_EXPECT(h, "no AT_KSHARE in this process either");
+	KT_EXPECT(h, "no kshare area in this process either");
 	EXPECT_FIELD(d, "magic", KSHARE_MAGIC);
 	EXPECT_FIELD(d, "abi_version", h->abi_version);
 	EXPECT_FIELD(d, "header_size", h->header_size);
@@ -159,8 +158,7 @@ static int kshare_dump_self(void)
 	EXPECT_FIELD(&d, "sid", getsid(0));
 	EXPECT_FIELD(&d, "uid", getuid());
 	EXPECT_FIELD(&d, "fsgid", getgid());
-	if (((const struct kshare_sys_header *)getauxval(AT_KSHARE))->features &
-	    KSHARE_FEATURE_UTS) {
+	if (kt_header()->features & KSHARE_FEATURE_UTS) {
 		struct utsname u;
 		char want[128];
 
@@ -197,8 +195,8 @@ static int kshare_dump_self_distinct_ids(void)
 	EXPECT_FIELD(&d, "sgid", ids_g[1]);
 	EXPECT_FIELD(&d, "fsgid", ids_g[1]);
 	/* another address space: not ours */
-	own = (const void *)((const char *)getauxval(AT_KSHARE) +
-			     ((const struct kshare_sys_header *)getauxval(AT_KSHARE))->proc_offset);
+	own = kt_proc_page();
+	KT_EXPECT(own, "no kshare area in this process");
 	KT_EXPECT(get(&d, "mm_serial", &serial) && serial != 0 &&
 		  serial != own->mm_serial, "mm_serial %llu, ours %llu", serial,
 		  (unsigned long long)own->mm_serial);
@@ -220,12 +218,11 @@ static int kshare_dump_other_process(void)
 	KT_EXPECT(pipe(fds) == 0, "pipe");
 	target = fork();
 	if (target == 0) {
-		const struct kshare_sys_header *h = (const void *)getauxval(AT_KSHARE);
 		const struct kshare_proc_page *pp;
 
 		setpgid(0, 0);
 		become_ids(NULL);
-		pp = h ? (const void *)((const char *)h + h->proc_offset) : NULL;
+		pp = kt_proc_page(); /* registers: kshare-dump finds its [kshare] */
 		serial = pp ? pp->mm_serial : 0;
 		if (write(fds[1], &serial, sizeof(serial)) != sizeof(serial))
 			_exit(1);
@@ -257,6 +254,28 @@ static int kshare_dump_other_process(void)
 	return KT_PASS;
 }
 
+/*
+ * A process that never registered has no area to dump: said so, status 1.
+ * (On a kernel without kshare too: a control, not a kshare test.)
+ */
+static int dump_of_an_unregistered_process(void)
+{
+	pid_t target = fork();
+	struct dump d;
+
+	if (target == 0) {
+		pause();
+		_exit(0);
+	}
+	KT_EXPECT(target > 0, "fork");
+	KT_EXPECT(run_dump(&d, target, NULL, NULL, NULL) == 0, "run");
+	kill(target, SIGKILL);
+	waitpid(target, NULL, 0);
+	KT_EXPECT(WIFEXITED(d.status) && WEXITSTATUS(d.status) == 1, "status %#x", d.status);
+	KT_EXPECT(!!strstr(d.text, "no kshare area"), "no reason given");
+	return KT_PASS;
+}
+
 /* An unprivileged user may not read init's memory: an error, no values. */
 static int dump_refuses_without_permission(void)
 {
@@ -285,6 +304,7 @@ int main(int argc, char **argv)
 		KTEST(kshare_dump_self),
 		KTEST(kshare_dump_self_distinct_ids),
 		KTEST(kshare_dump_other_process),
+		KTEST(dump_of_an_unregistered_process),
 		KTEST(dump_refuses_without_permission),
 		KTEST(dump_refuses_missing_pid),
 	};

@@ -23,7 +23,6 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
@@ -226,10 +225,19 @@ static int signal_handlers(void)
 	return KT_PASS;
 }
 
+/*
+ * The area the shim registered as it loaded: found without registering
+ * (PR_KSHARE_GET), so that a shim that did not register shows.
+ */
 static const struct kshare_proc_page *page(void)
 {
-	const struct kshare_sys_header *h = (const void *)getauxval(AT_KSHARE);
+	const struct kshare_sys_header *h;
+	struct kshare_map map;
 
+	kt_map_init(&map);
+	if (kt_kshare(PR_KSHARE_GET, &map))
+		return NULL;
+	h = (const void *)(uintptr_t)map.area;
 	if (!h || h->magic != KSHARE_MAGIC)
 		return NULL;
 	return (const void *)((const char *)h + h->proc_offset);
@@ -241,7 +249,7 @@ static int kshare_page_agrees(void)
 	const struct kshare_proc_page *pp = page();
 	pid_t pid = getpid();
 
-	KT_EXPECT(pp, "no kshare area (AT_KSHARE)");
+	KT_EXPECT(pp, "no kshare area registered by the shim: %s", strerror(errno));
 	KT_EXPECT(__atomic_load_n(&pp->valid, __ATOMIC_ACQUIRE) & KSHARE_PROC_VALID_PID,
 		  "pid not valid on the page");
 	KT_EXPECT(pp->pid == pid && pid == sys0(SYS_getpid), "page %d, getpid %d", pp->pid, pid);
@@ -300,16 +308,45 @@ static int under_seccomp(void)
  * The escape hatch: KSHARE=off in the environment sends every call to the
  * kernel, where a seccomp filter (or a tracer, or fakeroot) sees it. Each
  * case runs in a fresh exec, since the library reads KSHARE at its first
- * call: "--escape-probe" exits 0 if getpid() went to the kernel (the filter
- * answered -1), 3 if the page answered.
+ * call (the shim's: as it loads): "--escape-probe" exits 0 if getpid() went
+ * to the kernel (the filter answered -1) and the shim registered nothing,
+ * 3 if the page answered, 4 or 5 if the registration (PR_KSHARE_GET) says
+ * otherwise than the answer.
  */
 static char *self_path;
 
 static int escape_probe(void)
 {
+	struct kshare_map map;
+	int registered;
+
+	kt_map_init(&map);
+	registered = kt_kshare(PR_KSHARE_GET, &map) == 0;
 	if (deny_id_syscalls())
 		return 2;
-	return getpid() == -1 ? 0 : 3;
+	if (getpid() == -1)
+		return registered ? 4 : 0;
+	return registered ? 3 : 5;
+}
+
+/* Whether the process was registered when main() began (the shim's constructor). */
+static int registered_at_main;
+
+static int kshare_shim_registers_at_load(void)
+{
+	KT_EXPECT(registered_at_main, "not registered when main() began");
+	return KT_PASS;
+}
+
+/* Without the shim nothing in this program registers. */
+static int nothing_registered_without_the_shim(void)
+{
+	struct kshare_map map;
+
+	kt_map_init(&map);
+	KT_EXPECT(!registered_at_main && kt_kshare(PR_KSHARE_GET, &map) == -1,
+		  "registered: area %#llx", (unsigned long long)map.area);
+	return KT_PASS;
 }
 
 static int run_escape_probe(int off)
@@ -340,15 +377,20 @@ static int kshare_escape_hatch(void)
 
 	KT_EXPECT(st == 3, "without KSHARE=off the page should answer: status %d", st);
 	st = run_escape_probe(1);
-	KT_EXPECT(st == 0, "with KSHARE=off getpid() should reach the filter: status %d", st);
+	KT_EXPECT(st == 0, "with KSHARE=off getpid() should reach the filter, and the shim "
+		  "register nothing: status %d", st);
 	return KT_PASS;
 }
 
 int main(int argc, char **argv)
 {
 	struct ktest tests[16];
+	struct kshare_map map;
 	size_t n = 0;
 	int fallback_only = argc > 2 && !strcmp(argv[2], "--fallback-only");
+
+	kt_map_init(&map);
+	registered_at_main = kt_kshare(PR_KSHARE_GET, &map) == 0;
 
 	if (argc < 2 || (strcmp(argv[1], "shim") && strcmp(argv[1], "libc"))) {
 		fprintf(stderr, "usage: preload-check shim|libc [--fallback-only]\n");
@@ -366,11 +408,13 @@ int main(int argc, char **argv)
 	tests[n++] = (struct ktest)KTEST(threads_get_their_own_tid);
 	tests[n++] = (struct ktest)KTEST(signal_handlers);
 	if (shim_mode && !fallback_only) {
+		tests[n++] = (struct ktest)KTEST(kshare_shim_registers_at_load);
 		tests[n++] = (struct ktest){ "kshare_page_agrees", kshare_page_agrees };
 		tests[n++] = (struct ktest){ "kshare_values_under_seccomp", under_seccomp };
 		tests[n++] = (struct ktest)KTEST(kshare_escape_hatch);
 	} else if (!shim_mode) {
 		tests[n++] = (struct ktest){ "libc_fails_under_seccomp", under_seccomp };
+		tests[n++] = (struct ktest)KTEST(nothing_registered_without_the_shim);
 	}
 	return kt_main(tests, n, 60);
 }

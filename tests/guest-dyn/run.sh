@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs inside the VM, started by scripts/vm-test-preload: the LD_PRELOAD
 # shim with unmodified dynamically linked programs (preload-check, Debian's
-# id, uname, hostname, getconf, ps and python3), kshare-dump, then
+# id, uname, hostname, getconf, ps and python3), three copies of the library
+# in one process (copies-check), kshare-dump, then
 # tests/shim/shim-check.py (every interposed function, each run bounded).
 # Each part prints TAP; the last line is
 # the total "N passed, N failed, N skipped". Tests named kshare_* need a
@@ -67,6 +68,8 @@ program preload-check-libc "$DYN/preload-check" libc
 program preload-check-shim env LD_PRELOAD=$SHIM "$DYN/preload-check" shim
 program unmap-check-plain "$DYN/unmap-check" plain
 program unmap-check-shim env LD_PRELOAD=$SHIM "$DYN/unmap-check" shim
+program copies-check-plain "$DYN/copies-check" plain
+program copies-check-shim env LD_PRELOAD=$SHIM "$DYN/copies-check" shim
 
 # ---- coreutils id: the same output with and without the shim, as root and
 # as another user; under a seccomp filter that makes the id system calls

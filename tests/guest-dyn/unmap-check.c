@@ -10,6 +10,11 @@
  * (kshare_getpid()): libc's names reach both through the shim, and so do
  * the twins and kshare_detach() through the detach chain.
  *
+ * The title page, a mapping of its own that one copy maps at its first
+ * title, is guarded by both: the copy that mapped it tells the other where it
+ * is (kshare__title_chain), and losing it sends titles to argv without
+ * losing the area.
+ *
  *   unmap-check plain|shim
  *
  * Every test is named kshare_*: each needs the area, and fails without it.
@@ -17,7 +22,6 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdint.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
@@ -27,9 +31,43 @@
 
 static int shim_mode;
 
+/*
+ * The area: in shim mode the shim registered it as the program loaded; this
+ * asks the kernel once (PR_KSHARE_MAP gives every caller the one area) and
+ * remembers, as the library does (ktest.h).
+ */
 static char *area(void)
 {
-	return (char *)getauxval(AT_KSHARE);
+	return (char *)kt_area();
+}
+
+/* The title page, if something mapped it (PR_KSHARE_GET), or NULL. */
+static char *title_page_now(void)
+{
+	struct kshare_map map;
+
+	kt_map_init(&map);
+	return kt_kshare(PR_KSHARE_GET, &map) ? NULL : (char *)(uintptr_t)map.title;
+}
+
+/* /proc/self/cmdline up to its first NUL: what ps shows as our title. */
+static const char *cmdline(void)
+{
+	static char buf[1024];
+	ssize_t n = kt_read_cmdline(getpid(), buf, sizeof(buf) - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* The shim's setproctitle() (libbsd's name), found at run time. */
+static void shim_setproctitle(const char *title)
+{
+	void (*set)(const char *, ...) = (void (*)(const char *, ...))dlsym(RTLD_DEFAULT,
+									       "setproctitle");
+
+	if (set)
+		set("-%s", title);
 }
 
 static size_t area_size(void)
@@ -65,7 +103,7 @@ static int kshare_libc_names_resolve_here(void)
 {
 	const char *lib = shim_mode ? "libkshare-preload" : "libc.so";
 
-	KT_EXPECT(area(), "no AT_KSHARE");
+	KT_EXPECT(area(), "no kshare area");
 	KT_EXPECT(kshare_available(KSHARE_FEATURE_PROC_PID), "libkshare.so not attached");
 	KT_EXPECT(resolves_to("munmap", lib) == KT_PASS, "munmap");
 	KT_EXPECT(resolves_to("mremap", lib) == KT_PASS, "mremap");
@@ -78,7 +116,7 @@ static int kshare_libc_names_resolve_here(void)
 /* The twin in libkshare.so detaches every copy (the shim's too). */
 static int kshare_munmap_through_the_twin(void)
 {
-	KT_EXPECT(area(), "no AT_KSHARE");
+	KT_EXPECT(area(), "no kshare area");
 	KT_EXPECT(both_copies_right() == KT_PASS, "before");
 	KT_EXPECT(kshare_munmap(area(), area_size()) == 0, "kshare_munmap: %s", strerror(errno));
 	return both_copies_right();
@@ -86,7 +124,7 @@ static int kshare_munmap_through_the_twin(void)
 
 static int kshare_mprotect_through_the_twin(void)
 {
-	KT_EXPECT(area(), "no AT_KSHARE");
+	KT_EXPECT(area(), "no kshare area");
 	KT_EXPECT(both_copies_right() == KT_PASS, "before");
 	KT_EXPECT(kshare_mprotect(area(), area_size(), PROT_NONE) == 0, "kshare_mprotect: %s",
 		  strerror(errno));
@@ -98,7 +136,7 @@ static int kshare_detach_reaches_every_copy(void)
 {
 	size_t size;
 
-	KT_EXPECT(area(), "no AT_KSHARE");
+	KT_EXPECT(area(), "no kshare area");
 	size = area_size();
 	KT_EXPECT(both_copies_right() == KT_PASS, "before");
 	kshare_detach();
@@ -115,7 +153,7 @@ static int kshare_unmapped_before_the_first_call(void)
 {
 	size_t size;
 
-	KT_EXPECT(area(), "no AT_KSHARE");
+	KT_EXPECT(area(), "no kshare area");
 	size = area_size();
 	KT_EXPECT(syscall(SYS_munmap, area(), size) == 0, "munmap: %s", strerror(errno));
 	kshare_detach();
@@ -125,14 +163,14 @@ static int kshare_unmapped_before_the_first_call(void)
 
 static int kshare_unmapped_before_the_first_read(void)
 {
-	KT_EXPECT(area(), "no AT_KSHARE");
+	KT_EXPECT(area(), "no kshare area");
 	KT_EXPECT(syscall(SYS_munmap, area(), area_size()) == 0, "munmap: %s", strerror(errno));
 	return both_copies_right();
 }
 
 static int kshare_munmap_through_libc(void)
 {
-	KT_EXPECT(area(), "no AT_KSHARE");
+	KT_EXPECT(area(), "no kshare area");
 	KT_EXPECT(both_copies_right() == KT_PASS, "before");
 	KT_EXPECT(munmap(area(), area_size()) == 0, "munmap: %s", strerror(errno));
 	return both_copies_right();
@@ -143,7 +181,7 @@ static int kshare_mremap_through_libc(void)
 	size_t size;
 	void *room, *to;
 
-	KT_EXPECT(area(), "no AT_KSHARE");
+	KT_EXPECT(area(), "no kshare area");
 	size = area_size();
 	room = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	KT_EXPECT(room != MAP_FAILED, "mmap: %s", strerror(errno));
@@ -157,7 +195,7 @@ static int kshare_map_fixed_through_libc(void)
 	size_t size;
 	void *p;
 
-	KT_EXPECT(area(), "no AT_KSHARE");
+	KT_EXPECT(area(), "no kshare area");
 	size = area_size();
 	p = mmap(area(), size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
 		 -1, 0);
@@ -168,9 +206,71 @@ static int kshare_map_fixed_through_libc(void)
 
 static int kshare_prot_none_through_libc(void)
 {
-	KT_EXPECT(area(), "no AT_KSHARE");
+	KT_EXPECT(area(), "no kshare area");
 	KT_EXPECT(mprotect(area(), area_size(), PROT_NONE) == 0, "mprotect: %s",
 		  strerror(errno));
+	return both_copies_right();
+}
+
+/*
+ * The title page, mapped by libkshare.so's first title, unmapped through
+ * its twin: the title moves to argv, the area stays in use, and neither
+ * copy writes the page again.
+ */
+static int kshare_title_page_munmap_through_the_twin(void)
+{
+	char *title;
+
+	KT_EXPECT(area(), "no kshare area");
+	kshare_setproctitle("-%s", "twin title");
+	title = title_page_now();
+	KT_EXPECT(title && kt_maps_count("[kshare_title]") == 1, "no title page");
+	KT_EXPECT(!strcmp(cmdline(), "twin title"), "cmdline '%s'", cmdline());
+	KT_EXPECT(kshare_munmap(title, 4096) == 0, "kshare_munmap: %s", strerror(errno));
+	KT_EXPECT(kt_maps_count("[kshare_title]") == 0, "[kshare_title] still mapped");
+	KT_EXPECT(!strcmp(cmdline(), "twin title"), "the title was lost: '%s'", cmdline());
+	KT_EXPECT(kshare_available(KSHARE_FEATURE_PROC_PID), "libkshare.so lost the area");
+	kshare_setproctitle("-%s", "after, from libkshare.so");
+	KT_EXPECT(!strcmp(cmdline(), "after, from libkshare.so"), "cmdline '%s'", cmdline());
+	if (shim_mode) {
+		shim_setproctitle("after, from the shim");
+		KT_EXPECT(!strcmp(cmdline(), "after, from the shim"), "cmdline '%s'", cmdline());
+	}
+	KT_EXPECT(kt_maps_count("[kshare_title]") == 0, "a title page was mapped again");
+	return both_copies_right();
+}
+
+/* Mapped by the shim's first title, unmapped through libkshare.so's twin. */
+static int kshare_title_page_of_the_shim_munmap_through_the_twin(void)
+{
+	char *title;
+
+	KT_EXPECT(area(), "no kshare area");
+	shim_setproctitle("shim title");
+	title = title_page_now();
+	KT_EXPECT(title, "the shim mapped no title page");
+	KT_EXPECT(!strcmp(cmdline(), "shim title"), "cmdline '%s'", cmdline());
+	KT_EXPECT(kshare_munmap(title, 4096) == 0, "kshare_munmap: %s", strerror(errno));
+	KT_EXPECT(!strcmp(cmdline(), "shim title"), "the title was lost: '%s'", cmdline());
+	shim_setproctitle("shim, after");
+	KT_EXPECT(!strcmp(cmdline(), "shim, after"), "cmdline '%s'", cmdline());
+	return both_copies_right();
+}
+
+/* Mapped by libkshare.so's first title, unmapped through libc (the shim). */
+static int kshare_title_page_munmap_through_libc(void)
+{
+	char *title;
+
+	KT_EXPECT(area(), "no kshare area");
+	kshare_setproctitle("-%s", "libkshare.so title");
+	title = title_page_now();
+	KT_EXPECT(title, "no title page");
+	KT_EXPECT(munmap(title, 4096) == 0, "munmap: %s", strerror(errno));
+	KT_EXPECT(!strcmp(cmdline(), "libkshare.so title"), "the title was lost: '%s'",
+		  cmdline());
+	kshare_setproctitle("-%s", "after");
+	KT_EXPECT(!strcmp(cmdline(), "after"), "cmdline '%s'", cmdline());
 	return both_copies_right();
 }
 
@@ -181,7 +281,7 @@ static int child_right(void)
 
 static int kshare_dontfork_through_libc(void)
 {
-	KT_EXPECT(area(), "no AT_KSHARE");
+	KT_EXPECT(area(), "no kshare area");
 	KT_EXPECT(madvise(area(), area_size(), MADV_DONTFORK) == 0, "madvise: %s",
 		  strerror(errno));
 	KT_EXPECT(kt_in_child(child_right) == KT_PASS, "fork child");
@@ -195,21 +295,39 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	shim_mode = !strcmp(argv[1], "shim");
-	static const struct ktest tests[] = {
+	static const struct ktest plain[] = {
 		KTEST(kshare_libc_names_resolve_here),
 		KTEST(kshare_munmap_through_the_twin),
 		KTEST(kshare_mprotect_through_the_twin),
 		KTEST(kshare_detach_reaches_every_copy),
 		KTEST(kshare_unmapped_before_the_first_call),
+		/* libkshare.so registers at its first call, after the munmap. */
 		KTEST(kshare_unmapped_before_the_first_read),
+		KTEST(kshare_title_page_munmap_through_the_twin),
+	};
+	/*
+	 * The shim registered as the program loaded and reads the area from
+	 * then on: a raw munmap() before its first read is the fault the
+	 * twins exist to avoid, and is not here.
+	 */
+	static const struct ktest shim[] = {
+		KTEST(kshare_libc_names_resolve_here),
+		KTEST(kshare_munmap_through_the_twin),
+		KTEST(kshare_mprotect_through_the_twin),
+		KTEST(kshare_detach_reaches_every_copy),
+		KTEST(kshare_unmapped_before_the_first_call),
+		KTEST(kshare_title_page_munmap_through_the_twin),
+		KTEST(kshare_title_page_of_the_shim_munmap_through_the_twin),
 		/* Only the shim interposes libc's names. */
 		KTEST(kshare_munmap_through_libc),
 		KTEST(kshare_mremap_through_libc),
 		KTEST(kshare_map_fixed_through_libc),
 		KTEST(kshare_prot_none_through_libc),
 		KTEST(kshare_dontfork_through_libc),
+		KTEST(kshare_title_page_munmap_through_libc),
 	};
-	const size_t n = sizeof(tests) / sizeof(tests[0]);
 
-	return kt_main(tests, shim_mode ? n : n - 5, 60);
+	if (shim_mode)
+		return kt_main(shim, sizeof(shim) / sizeof(shim[0]), 60);
+	return kt_main(plain, sizeof(plain) / sizeof(plain[0]), 60);
 }

@@ -13,7 +13,6 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -28,9 +27,16 @@
 
 #include "ktest.h"
 
+/*
+ * The area and the title page this process registered (ktest.h), each
+ * asked for once and remembered, as the library remembers them: after the
+ * tests below unmap or move them, these still say where they were. A test
+ * that forks children to look at them asks for both first, so that the
+ * children inherit them at the same addresses.
+ */
 static const struct kshare_sys_header *header(void)
 {
-	return (const struct kshare_sys_header *)getauxval(AT_KSHARE);
+	return kt_header();
 }
 
 static char *area(void)
@@ -43,9 +49,9 @@ static const struct kshare_proc_page *proc_page_at(const char *base)
 	return (const void *)(base + header()->proc_offset);
 }
 
-static char *title_at(char *base)
+static char *title_page(void)
 {
-	return base + header()->title_offset;
+	return (char *)kt_title_page();
 }
 
 /* Every library call against its system call: what a detached library owes. */
@@ -103,11 +109,12 @@ static int unmapped_area_falls_back(void)
 {
 	const struct kshare_sys_header *h = header();
 
-	KT_EXPECT(h, "no AT_KSHARE");
+	KT_EXPECT(h, "no kshare area");
 	kshare_setproctitle("-%s", "title before munmap");
 	KT_EXPECT(kshare_available(KSHARE_FEATURE_PROC_PID), "attached before");
 	KT_EXPECT(kshare_munmap(area(), h->map_size) == 0, "munmap: %s", strerror(errno));
 	KT_EXPECT(mapped("[kshare]") == 0, "[kshare] still mapped");
+	KT_EXPECT(mapped("[kshare_title]") == 0, "the title page outlived the area");
 	KT_EXPECT(!kshare_available(0), "still attached after munmap");
 	KT_EXPECT(same_as_syscalls() == KT_PASS, "after munmap");
 	KT_EXPECT(!strcmp(cmdline_of(getpid()), "title before munmap"),
@@ -118,12 +125,62 @@ static int unmapped_area_falls_back(void)
 	return KT_PASS;
 }
 
+/*
+ * The title page alone: the library carries the title over into argv and
+ * keeps reading the area; the kernel shows argv again, and the area stays
+ * registered without a title page.
+ */
+static int unmapped_title_page_falls_back_to_argv(void)
+{
+	const struct kshare_sys_header *h = header();
+	struct kshare_map map;
+
+	KT_EXPECT(h, "no kshare area");
+	kshare_setproctitle("-%s", "title on the page");
+	KT_EXPECT(title_page() && mapped("[kshare_title]") == 1, "no title page");
+	KT_EXPECT(kshare_munmap(title_page(), h->title_size) == 0, "munmap: %s",
+		  strerror(errno));
+	KT_EXPECT(mapped("[kshare_title]") == 0, "[kshare_title] still mapped");
+	KT_EXPECT(mapped("[kshare]") == 1, "the area went with the title page");
+	KT_EXPECT(kshare_available(KSHARE_FEATURE_PROC_PID), "detached from the area");
+	KT_EXPECT(proc_page_at(area())->pid == getpid(), "the area after the title page");
+	KT_EXPECT(same_as_syscalls() == KT_PASS, "after munmap of the title page");
+	KT_EXPECT(!strcmp(cmdline_of(getpid()), "title on the page"),
+		  "the title was lost: '%s'", cmdline_of(getpid()));
+	kshare_setproctitle("-%s", "title in argv");
+	KT_EXPECT(!strcmp(cmdline_of(getpid()), "title in argv"), "cmdline '%s'",
+		  cmdline_of(getpid()));
+	KT_EXPECT(mapped("[kshare_title]") == 0, "the library mapped a title page again");
+	kt_map_init(&map);
+	KT_EXPECT(kt_kshare(PR_KSHARE_GET, &map) == 0 && map.area == (uintptr_t)h && !map.title,
+		  "GET: %s, area %#llx title %#llx", strerror(errno),
+		  (unsigned long long)map.area, (unsigned long long)map.title);
+	return KT_PASS;
+}
+
+/* A title page made read-only: titles go to argv, nothing faults. */
+static int read_only_title_page_falls_back_to_argv(void)
+{
+	const struct kshare_sys_header *h = header();
+
+	KT_EXPECT(h, "no kshare area");
+	kshare_setproctitle("-%s", "title on the page");
+	KT_EXPECT(title_page(), "no title page");
+	KT_EXPECT(kshare_mprotect(title_page(), h->title_size, PROT_READ) == 0, "mprotect: %s",
+		  strerror(errno));
+	KT_EXPECT(kshare_available(KSHARE_FEATURE_PROC_PID), "detached from the area");
+	kshare_setproctitle("-%s", "title in argv");
+	KT_EXPECT(!strcmp(cmdline_of(getpid()), "title in argv"), "cmdline '%s'",
+		  cmdline_of(getpid()));
+	return same_as_syscalls();
+}
+
 /* The kernel never splits the area: a partial munmap fails, nothing lost. */
 static int partial_munmap_is_refused(void)
 {
 	const struct kshare_sys_header *h = header();
 
-	KT_EXPECT(h, "no AT_KSHARE");
+	KT_EXPECT(h, "no kshare area");
 	KT_EXPECT(syscall(SYS_munmap, area() + 4096, 4096) == -1 && errno == EINVAL,
 		  "partial munmap: %s", strerror(errno));
 	KT_EXPECT(mapped("[kshare]") == 1, "[kshare] gone");
@@ -143,7 +200,7 @@ static char *reserve(size_t len)
 /*
  * mremap moves the area: the library falls back, and the kernel serves the
  * pages at their new address (both the read-only area and the title page,
- * whose title /proc/PID/cmdline still shows).
+ * moved on its own, whose title /proc/PID/cmdline still shows).
  */
 static int moved_area_falls_back_and_still_works(void)
 {
@@ -154,9 +211,10 @@ static int moved_area_falls_back_and_still_works(void)
 	struct kshare_title *t;
 	void *moved;
 
-	KT_EXPECT(h, "no AT_KSHARE");
+	KT_EXPECT(h, "no kshare area");
 	/* Where things are, read before the header moves away. */
-	old_title = title_at(area());
+	old_title = title_page();
+	KT_EXPECT(old_title, "no title page");
 	moved_proc = (const void *)(to + h->proc_offset);
 	KT_EXPECT(to, "reserve");
 	KT_EXPECT(syscall(SYS_mremap, area(), size, size + 4096, 0) == -1,
@@ -189,7 +247,7 @@ static int overlaid_area_falls_back(void)
 	const struct kshare_sys_header *h = header();
 	void *p;
 
-	KT_EXPECT(h, "no AT_KSHARE");
+	KT_EXPECT(h, "no kshare area");
 	p = kshare_mmap(area(), h->map_size, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	KT_EXPECT(p == area(), "mmap: %s", strerror(errno));
@@ -203,7 +261,7 @@ static int unreadable_area_falls_back(void)
 	const struct kshare_sys_header *h = header();
 	size_t size = h ? h->map_size : 0;
 
-	KT_EXPECT(h, "no AT_KSHARE");
+	KT_EXPECT(h, "no kshare area");
 	KT_EXPECT(kshare_mprotect(area(), size, PROT_NONE) == 0, "mprotect: %s",
 		  strerror(errno));
 	KT_EXPECT(same_as_syscalls() == KT_PASS, "after PROT_NONE");
@@ -224,12 +282,12 @@ static int madvise_keeps_the_pages(void)
 	const struct kshare_sys_header *h = header();
 	size_t i;
 
-	KT_EXPECT(h, "no AT_KSHARE");
+	KT_EXPECT(h, "no kshare area");
 	kshare_setproctitle("-%s", "kept through madvise");
 	for (i = 0; i < sizeof(advice) / sizeof(advice[0]); i++) {
 		/* Errors are fine (EINVAL for some); losing anything is not. */
 		(void)kshare_madvise(area(), h->map_size, advice[i]);
-		(void)kshare_madvise(title_at(area()), 4096, advice[i]);
+		(void)kshare_madvise(title_page(), 4096, advice[i]);
 		KT_EXPECT(kshare_available(KSHARE_FEATURE_PROC_PID), "detached by advice %d",
 			  advice[i]);
 		KT_EXPECT(proc_page_at(area())->pid == getpid(), "advice %d", advice[i]);
@@ -255,7 +313,7 @@ static int fork_after_dontfork(void)
 {
 	const struct kshare_sys_header *h = header();
 
-	KT_EXPECT(h, "no AT_KSHARE");
+	KT_EXPECT(h, "no kshare area");
 	KT_EXPECT(kshare_madvise(area(), h->map_size, MADV_DONTFORK) == 0, "madvise: %s",
 		  strerror(errno));
 	KT_EXPECT(kt_in_child(child_without_the_area) == KT_PASS, "child");
@@ -267,9 +325,10 @@ static int fork_after_munmap(void)
 {
 	const struct kshare_sys_header *h = header();
 
-	KT_EXPECT(h, "no AT_KSHARE");
+	KT_EXPECT(h, "no kshare area");
 	kshare_setproctitle("-%s", "parent title");
-	KT_EXPECT(kshare_munmap(area(), h->title_offset + h->title_size) == 0, "munmap: %s",
+	/* The area alone: its title page goes with it. */
+	KT_EXPECT(kshare_munmap(area(), h->map_size) == 0, "munmap: %s",
 		  strerror(errno));
 	KT_EXPECT(mapped("[kshare_title]") == 0, "[kshare_title] still mapped");
 	KT_EXPECT(kt_in_child(child_without_the_area) == KT_PASS, "child");
@@ -314,7 +373,7 @@ static int core_dump_with_the_area(void)
 	int status;
 	pid_t pid;
 
-	KT_EXPECT(h, "no AT_KSHARE");
+	KT_EXPECT(h, "no kshare area");
 	KT_EXPECT(kt_write_file("/proc/sys/kernel/core_pattern", "/tmp/kshare-core.%p") == 0,
 		  "core_pattern: %s", strerror(errno));
 	pid = fork();
@@ -358,11 +417,12 @@ static pid_t traced_child(void)
 static int tracer_cannot_write_or_reach_the_title(void)
 {
 	char *pid_field = (char *)&proc_page_at(area())->pid, mem[64], buf[8];
+	char *title = title_page(); /* before the fork: the child's is at the same place */
 	pid_t pid = traced_child();
 	long word;
 	int fd, rc = KT_FAIL;
 
-	KT_EXPECT(header(), "no AT_KSHARE");
+	KT_EXPECT(header() && title, "no kshare area or title page");
 	KT_EXPECT(pid > 0, "traced child");
 	errno = 0;
 	word = ptrace(PTRACE_PEEKDATA, pid, pid_field, NULL);
@@ -375,7 +435,7 @@ static int tracer_cannot_write_or_reach_the_title(void)
 		goto out;
 	}
 	errno = 0;
-	if (ptrace(PTRACE_PEEKDATA, pid, title_at(area()), NULL) != -1 || errno != EIO) {
+	if (ptrace(PTRACE_PEEKDATA, pid, title, NULL) != -1 || errno != EIO) {
 		kt_diag("PEEKDATA of the title page: %s", strerror(errno));
 		goto out;
 	}
@@ -386,8 +446,8 @@ static int tracer_cannot_write_or_reach_the_title(void)
 		goto out;
 	}
 	if (pwrite(fd, "x", 1, (off_t)(uintptr_t)pid_field) != -1 ||
-	    pwrite(fd, "x", 1, (off_t)(uintptr_t)title_at(area())) != -1 ||
-	    pread(fd, buf, 1, (off_t)(uintptr_t)title_at(area())) != -1) {
+	    pwrite(fd, "x", 1, (off_t)(uintptr_t)title) != -1 ||
+	    pread(fd, buf, 1, (off_t)(uintptr_t)title) != -1) {
 		kt_diag("/proc/%d/mem reached the pages", pid);
 		close(fd);
 		goto out;
@@ -417,7 +477,7 @@ static int as_other_user(void)
 	remote = (struct iovec){ (void *)&proc_page_at(area())->pid, sizeof(pid_t) };
 	KT_EXPECT(process_vm_readv(victim, &local, 1, &remote, 1, 0) == -1 && errno == EPERM,
 		  "process_vm_readv of the proc page: %s", strerror(errno));
-	remote.iov_base = title_at(area());
+	remote.iov_base = title_page();
 	KT_EXPECT(process_vm_readv(victim, &local, 1, &remote, 1, 0) == -1 && errno == EPERM,
 		  "process_vm_readv of the title page: %s", strerror(errno));
 	KT_EXPECT(process_vm_writev(victim, &local, 1, &remote, 1, 0) == -1 && errno == EPERM,
@@ -445,7 +505,7 @@ static int as_same_user(void)
 		  strerror(errno), seen);
 	KT_EXPECT(process_vm_writev(victim, &local, 1, &remote, 1, 0) == -1 && errno == EFAULT,
 		  "process_vm_writev of the proc page: %s", strerror(errno));
-	remote.iov_base = title_at(area());
+	remote.iov_base = title_page();
 	KT_EXPECT(process_vm_readv(victim, &local, 1, &remote, 1, 0) == -1 && errno == EFAULT,
 		  "process_vm_readv of the title page: %s", strerror(errno));
 	KT_EXPECT(process_vm_writev(victim, &local, 1, &remote, 1, 0) == -1 && errno == EFAULT,
@@ -458,7 +518,8 @@ static int other_processes_follow_ptrace_rules(void)
 	int ready[2], rc;
 	char c;
 
-	KT_EXPECT(header(), "no AT_KSHARE");
+	/* Both before the fork: the victim and the checkers share the layout. */
+	KT_EXPECT(header() && title_page(), "no kshare area or title page");
 	KT_EXPECT(pipe(ready) == 0, "pipe");
 	victim = fork();
 	if (victim == 0) {
@@ -484,6 +545,8 @@ static int other_processes_follow_ptrace_rules(void)
 
 KTEST_MAIN(120,
 	   KTEST(unmapped_area_falls_back),
+	   KTEST(unmapped_title_page_falls_back_to_argv),
+	   KTEST(read_only_title_page_falls_back_to_argv),
 	   KTEST(partial_munmap_is_refused),
 	   KTEST(moved_area_falls_back_and_still_works),
 	   KTEST(overlaid_area_falls_back),

@@ -2,7 +2,9 @@
 /*
  * Guest tests of the kshare mapping and of kshare_getpid(): it must equal
  * getpid(2) wherever a process can be, and the value must really come from
- * the page. Run on a kernel without kshare, these tests fail.
+ * the page. Each test registers its process (ktest.h's kt_area()), as the
+ * library does at its first call. Run on a kernel without kshare, these
+ * tests fail.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -10,7 +12,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -24,16 +25,15 @@ static pid_t sys_getpid(void)
 	return (pid_t)syscall(SYS_getpid);
 }
 
+/* The area this process registered (ktest.h): the pages the tests read. */
 static const struct kshare_sys_header *header(void)
 {
-	return (const struct kshare_sys_header *)getauxval(AT_KSHARE);
+	return kt_header();
 }
 
 static const struct kshare_proc_page *proc_page(void)
 {
-	const struct kshare_sys_header *h = header();
-
-	return h ? (const void *)((const char *)h + h->proc_offset) : NULL;
+	return kt_proc_page();
 }
 
 /* The page itself, not the library, vouches for @pid. */
@@ -41,7 +41,7 @@ static int page_says(pid_t pid)
 {
 	const struct kshare_proc_page *pp = proc_page();
 
-	KT_EXPECT(pp, "no AT_KSHARE");
+	KT_EXPECT(pp, "no kshare area: %s", strerror(errno));
 	KT_EXPECT(__atomic_load_n(&pp->valid, __ATOMIC_ACQUIRE) & KSHARE_PROC_VALID_PID,
 		  "valid=%#x", pp->valid);
 	KT_EXPECT(pp->pid == pid, "page pid %d, getpid %d", pp->pid, pid);
@@ -57,11 +57,18 @@ static int check_self(void)
 	return page_says(pid);
 }
 
-static int auxv_and_header(void)
+static int registration_and_header(void)
 {
 	const struct kshare_sys_header *h = header();
+	struct kshare_map map;
 
-	KT_EXPECT(h, "AT_KSHARE (%d) missing from the auxiliary vector", AT_KSHARE);
+	KT_EXPECT(h, "prctl(PR_KSHARE, PR_KSHARE_MAP): %s", strerror(errno));
+	kt_map_init(&map);
+	KT_EXPECT(kt_kshare(PR_KSHARE_GET, &map) == 0, "PR_KSHARE_GET: %s", strerror(errno));
+	KT_EXPECT(map.area == (uintptr_t)h, "GET says %#llx, MAP said %p",
+		  (unsigned long long)map.area, (void *)h);
+	KT_EXPECT(map.features == h->features, "features %#llx, header %#llx",
+		  (unsigned long long)map.features, (unsigned long long)h->features);
 	KT_EXPECT(((uintptr_t)h & (sysconf(_SC_PAGESIZE) - 1)) == 0, "%p", (void *)h);
 	KT_EXPECT(h->magic == KSHARE_MAGIC, "magic %#x", h->magic);
 	KT_EXPECT(h->abi_version == KSHARE_ABI_VERSION, "abi %u", h->abi_version);
@@ -83,7 +90,7 @@ static int named_in_proc_maps(void)
 	int found = 0;
 	FILE *f;
 
-	KT_EXPECT(base, "no AT_KSHARE");
+	KT_EXPECT(base, "no kshare area");
 	f = fopen("/proc/self/maps", "r");
 	KT_EXPECT(f, "%s", strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
@@ -93,7 +100,7 @@ static int named_in_proc_maps(void)
 		if (!strstr(line, "[kshare]"))
 			continue;
 		KT_EXPECT(sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3, "%s", line);
-		KT_EXPECT(start == base, "maps %lx, auxv %lx", start, (unsigned long)base);
+		KT_EXPECT(start == base, "maps %lx, registered %lx", start, (unsigned long)base);
 		KT_EXPECT(end - start == header()->map_size, "%s", line);
 		KT_EXPECT(strcmp(perms, "r--p") == 0, "%s", line);
 		found++;
@@ -326,7 +333,7 @@ static int page_is_read_only(void)
 	void *base = (void *)header();
 	int fd;
 
-	KT_EXPECT(base, "no AT_KSHARE");
+	KT_EXPECT(base, "no kshare area");
 	KT_EXPECT(mprotect(base, header()->map_size, PROT_READ | PROT_WRITE) == -1,
 		  "mprotect made [kshare] writable");
 	KT_EXPECT(errno == EACCES, "mprotect: %s", strerror(errno));
@@ -339,18 +346,10 @@ static int page_is_read_only(void)
 	return check_self();
 }
 
-/* kernel.kshare_proc_pages: the kernel's count of live process pages. */
+/* debugfs kshare/proc_pages: the kernel's count of live process pages. */
 static long proc_pages(void)
 {
-	long n = -1;
-	FILE *f = fopen("/proc/sys/kernel/kshare_proc_pages", "r");
-
-	if (f) {
-		if (fscanf(f, "%ld", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
+	return kt_debugfs_long("proc_pages");
 }
 
 static int child_touch_and_exit(void)
@@ -370,10 +369,11 @@ static int no_leak_over_fork_exit(void)
 	int i;
 
 	before = proc_pages();
-	KT_EXPECT(before >= 0, "kernel.kshare_proc_pages: %ld", before);
-	/* The count moves when a page is first touched: it sees what we do. */
+	KT_EXPECT(before >= 0, "kshare/proc_pages in debugfs: %ld", before);
+	/* This process registers and reads its page: the count sees it. */
 	KT_EXPECT(check_self() == KT_PASS, "self");
-	KT_EXPECT(proc_pages() == before + 1, "%ld pages after touching ours", proc_pages());
+	KT_EXPECT(proc_pages() == before + 1, "%ld pages after registering and touching ours",
+		  proc_pages());
 	before++;
 	for (i = 0; i < n; i++)
 		KT_EXPECT(kt_in_child(child_touch_and_exit) == KT_PASS, "cycle %d", i);
@@ -408,7 +408,7 @@ static int pages_go_with_the_last_user(void)
 	KT_EXPECT(check_self() == KT_PASS, "self");
 	KT_EXPECT(pipe(ready) == 0, "pipe");
 	before = proc_pages();
-	KT_EXPECT(before >= 0, "kernel.kshare_proc_pages: %ld", before);
+	KT_EXPECT(before >= 0, "kshare/proc_pages in debugfs: %ld", before);
 	pid = fork();
 	if (pid == 0)
 		child_touches_and_waits(ready[1]);
@@ -438,7 +438,7 @@ static int pages_go_with_the_last_user(void)
 int main(int argc, char **argv)
 {
 	static const struct ktest tests[] = {
-		KTEST(auxv_and_header),
+		KTEST(registration_and_header),
 		KTEST(named_in_proc_maps),
 		KTEST(pid_in_parent),
 		KTEST(pid_in_fork_child),

@@ -17,7 +17,6 @@
 #include <spawn.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -37,11 +36,14 @@ static long sys0(long nr)
 	return syscall(nr);
 }
 
+/*
+ * The process page of the area this process registered (ktest.h), as the
+ * library registers at its first call; remembered, so that threads, vfork
+ * and CLONE_VM children read the same page without asking.
+ */
 static const struct kshare_proc_page *page(void)
 {
-	const struct kshare_sys_header *h = (const void *)getauxval(AT_KSHARE);
-
-	return h ? (const void *)((const char *)h + h->proc_offset) : NULL;
+	return kt_proc_page();
 }
 
 static uint32_t page_valid(void)
@@ -60,7 +62,7 @@ static int check_ids(uint32_t must)
 {
 	uid_t k[3], s[3];
 
-	KT_EXPECT(page(), "no AT_KSHARE");
+	KT_EXPECT(page(), "no kshare area");
 	KT_EXPECT((page_valid() & must) == must, "valid %#x, expected at least %#x",
 		  page_valid(), must);
 	KT_EXPECT(kshare_getpid() == sys0(SYS_getpid), "pid %d/%ld", kshare_getpid(), sys0(SYS_getpid));

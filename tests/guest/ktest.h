@@ -15,8 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/klog.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <kshare/kshare.h>
 
 enum { KT_PASS = 0, KT_FAIL = 1, KT_SKIP = 4 };
 
@@ -143,6 +147,111 @@ static inline int kt_kernel_splat(void)
 	}
 	free(log);
 	return shown > 0;
+}
+
+/*
+ * kshare's registration, prctl(PR_KSHARE, @op, @map, 0, 0): 0, or -1 with
+ * errno. kt_map_init() makes @map an empty request of this struct's size.
+ */
+static inline void kt_map_init(struct kshare_map *map)
+{
+	memset(map, 0, sizeof(*map));
+	map->size = sizeof(*map);
+}
+
+static inline int kt_kshare(int op, struct kshare_map *map)
+{
+	return (int)syscall(SYS_prctl, PR_KSHARE, op, map, 0, 0);
+}
+
+/*
+ * The [kshare] area of this process, registered (PR_KSHARE_MAP) at the first
+ * call and remembered, as the library remembers it: fork children inherit
+ * the registration and the address, exec ends both. NULL without kshare.
+ * Not to be called first in a vfork() child (the kernel says EBUSY there).
+ */
+static inline void *kt_area(void)
+{
+	static void *area;
+	struct kshare_map map;
+
+	if (!area) {
+		kt_map_init(&map);
+		if (kt_kshare(PR_KSHARE_MAP, &map) == 0)
+			area = (void *)(uintptr_t)map.area;
+	}
+	return area;
+}
+
+static inline const struct kshare_sys_header *kt_header(void)
+{
+	return (const struct kshare_sys_header *)kt_area();
+}
+
+static inline const struct kshare_proc_page *kt_proc_page(void)
+{
+	const struct kshare_sys_header *h = kt_header();
+
+	return h ? (const void *)((const char *)h + h->proc_offset) : NULL;
+}
+
+/*
+ * The title page, mapped (PR_KSHARE_MAP_TITLE) at the first call, after the
+ * area, and remembered likewise; NULL without it.
+ */
+static inline struct kshare_title *kt_title_page(void)
+{
+	static struct kshare_title *title;
+	struct kshare_map map;
+
+	if (!title && kt_area()) {
+		kt_map_init(&map);
+		if (kt_kshare(PR_KSHARE_MAP_TITLE, &map) == 0)
+			title = (struct kshare_title *)(uintptr_t)map.title;
+	}
+	return title;
+}
+
+/* How many lines of /proc/self/maps name @name ("[kshare]"); -1 on error. */
+static inline int kt_maps_count(const char *name)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strlen(line) >= strlen(name) &&
+		    !strcmp(line + strlen(line) - strlen(name), name))
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * A number from kshare's debugfs directory (/sys/kernel/debug/kshare/@name:
+ * areas, proc_pages, uts_pages), mounting debugfs if need be; -1 if it
+ * cannot be read.
+ */
+static inline long kt_debugfs_long(const char *name)
+{
+	char path[128];
+	long n = -1;
+	FILE *f;
+
+	if (access("/sys/kernel/debug/kshare", F_OK) != 0)
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kshare/%s", name);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
 }
 
 static inline int kt_main(const struct ktest *tests, size_t n, unsigned int timeout)

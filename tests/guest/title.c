@@ -13,7 +13,6 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -24,20 +23,23 @@
 
 #include "ktest.h"
 
+/*
+ * The title page of this process (ktest.h): registered and mapped at the
+ * first call (PR_KSHARE_MAP, PR_KSHARE_MAP_TITLE), where the library maps
+ * it at its first title; fork children inherit it at the same address.
+ */
 static struct kshare_title *title_page(void)
 {
-	const struct kshare_sys_header *h = (const void *)getauxval(AT_KSHARE);
+	const struct kshare_sys_header *h = kt_header();
 
 	if (!h || !(h->features & KSHARE_FEATURE_TITLE))
 		return NULL;
-	return (struct kshare_title *)((char *)h + h->title_offset);
+	return kt_title_page();
 }
 
 static size_t capacity(void)
 {
-	const struct kshare_sys_header *h = (const void *)getauxval(AT_KSHARE);
-
-	return h->title_size - sizeof(struct kshare_title);
+	return kt_header()->title_size - sizeof(struct kshare_title);
 }
 
 /* A child that sets @title, tells us, and waits to be killed. */
@@ -360,7 +362,9 @@ static int setproctitle_makes_no_system_call(void)
 	int r;
 
 	KT_EXPECT(title_page(), "no title page");
-	(void)kshare_getpid(); /* the library has found its pages */
+	/* The library has registered and mapped its title page (its first
+	 * title asks the kernel): from then on a title is no system call. */
+	kshare_setproctitle("-before the filter");
 	KT_EXPECT(pipe(ready) == 0, "pipe");
 	pid = fork();
 	if (pid == 0) {
@@ -526,25 +530,35 @@ static int title_read_needs_no_memory(void)
 }
 
 /*
- * Turned off by the sysctl, new processes get no kshare area, and the same
+ * Turned off by the sysctl, a registration fails (ENODEV), and the same
  * library sets the title the classic way, over argv. This tests the
  * fallback, on a kernel that has kshare to turn off.
  */
 static int sysctl_off_falls_back_to_argv(void)
 {
 	const char *sysctl = "/proc/sys/kernel/kshare_enabled";
+	char fd[16], c;
+	int ready[2], got;
 	pid_t pid;
 	int r;
 
 	KT_EXPECT(title_page(), "kshare is not on this kernel: nothing to turn off");
+	KT_EXPECT(pipe(ready) == 0, "pipe");
 	KT_EXPECT(kt_write_file(sysctl, "0") == 0, "sysctl: %s", strerror(errno));
 	pid = fork();
 	if (pid == 0) {
-		execl("/proc/self/exe", "title-fallback-child-with-long-argv", "--fallback", NULL);
+		close(ready[0]);
+		snprintf(fd, sizeof(fd), "%d", ready[1]);
+		execl("/proc/self/exe", "title-fallback-child-with-long-argv", "--fallback", fd,
+		      NULL);
 		_exit(1);
 	}
-	usleep(300000);
+	close(ready[1]);
+	/* The child has tried to register and set its title (or died). */
+	got = read(ready[0], &c, 1) == 1;
+	close(ready[0]);
 	KT_EXPECT(kt_write_file(sysctl, "1") == 0, "sysctl back on: %s", strerror(errno));
+	KT_EXPECT(got, "the fallback child died: its registration did not fail with ENODEV?");
 	{
 		/* argv overwritten in place: the title, then NULs to argv's end */
 		char buf[256];
@@ -588,10 +602,15 @@ int main(int argc, char **argv)
 		pause();
 		return 0;
 	}
-	if (argc == 2 && !strcmp(argv[1], "--fallback")) {
-		if (getauxval(AT_KSHARE))
-			return 1; /* kshare was meant to be off */
+	if (argc == 3 && !strcmp(argv[1], "--fallback")) {
+		struct kshare_map map;
+
+		kt_map_init(&map);
+		if (kt_kshare(PR_KSHARE_MAP, &map) == 0 || errno != ENODEV)
+			return 1; /* kshare was meant to be off: ENODEV */
 		kshare_setproctitle("-fallback title");
+		if (write(atoi(argv[2]), "r", 1) != 1)
+			return 1;
 		pause();
 		return 0;
 	}

@@ -11,7 +11,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <sys/auxv.h>
 
 #include <kshare/kshare.h>
 
@@ -32,11 +31,10 @@ static void *rewrite(void *arg)
 
 static int kshare_fork_children_inherit_a_whole_title(void)
 {
-	const struct kshare_sys_header *h = (const void *)getauxval(AT_KSHARE);
 	int bad = 0, i, ready[2];
 	pthread_t writer;
 
-	KT_EXPECT(h && (h->features & KSHARE_FEATURE_TITLE), "no title page");
+	KT_EXPECT(kt_title_page(), "no title page");
 	kshare_setproctitle("-%s", TITLE_A);
 	KT_EXPECT(pthread_create(&writer, NULL, rewrite, NULL) == 0, "pthread_create");
 	for (i = 0; i < 200; i++) {

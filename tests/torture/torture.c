@@ -325,7 +325,7 @@ static int storm(long target)
 /* ---- leaks */
 
 struct counters {
-	long mem_free, slab, unreclaimable, page_tables, kernel_stack, proc_pages;
+	long mem_free, slab, unreclaimable, page_tables, kernel_stack, proc_pages, areas;
 };
 
 static long meminfo(const char *field)
@@ -345,8 +345,6 @@ static long meminfo(const char *field)
 
 static void read_counters(struct counters *c)
 {
-	FILE *f;
-
 	sync();
 	kt_write_file("/proc/sys/vm/drop_caches", "3");
 	usleep(200000); /* let RCU free what exits left behind */
@@ -355,13 +353,9 @@ static void read_counters(struct counters *c)
 	c->unreclaimable = meminfo("SUnreclaim");
 	c->page_tables = meminfo("PageTables");
 	c->kernel_stack = meminfo("KernelStack");
-	c->proc_pages = -1;
-	f = fopen("/proc/sys/kernel/kshare_proc_pages", "r");
-	if (f) {
-		if (fscanf(f, "%ld", &c->proc_pages) != 1)
-			c->proc_pages = -1;
-		fclose(f);
-	}
+	/* kshare's own counts, in debugfs: pages allocated, areas registered. */
+	c->proc_pages = kt_debugfs_long("proc_pages");
+	c->areas = kt_debugfs_long("areas");
 }
 
 static const char *self_exe = "/proc/self/exe";
@@ -403,20 +397,24 @@ static int leak(long n, int control)
 	kt_diag("leak: %ld fork/exec/exit cycles, each child touching the proc page, the title "
 		"page and the system page", n);
 	kt_diag("leak: kB before/after: MemFree %ld/%ld Slab %ld/%ld SUnreclaim %ld/%ld "
-		"PageTables %ld/%ld KernelStack %ld/%ld; kshare_proc_pages %ld/%ld",
+		"PageTables %ld/%ld KernelStack %ld/%ld; kshare proc_pages %ld/%ld, areas %ld/%ld",
 		before.mem_free, after.mem_free, before.slab, after.slab, before.unreclaimable,
 		after.unreclaimable, before.page_tables, after.page_tables, before.kernel_stack,
-		after.kernel_stack, before.proc_pages, after.proc_pages);
+		after.kernel_stack, before.proc_pages, after.proc_pages, before.areas,
+		after.areas);
 	/*
 	 * A leak of a page per cycle would be 400 MB over 10^5 cycles, of a
 	 * 16-byte object 1.6 MB of slab. MemFree itself drifts by a few MB
 	 * either way over such a run, with kshare off too (per-CPU page lists,
 	 * caches that dropping cannot empty): its margin is 16 MB, and the
-	 * exact check of kshare's pages is kshare_proc_pages. The other margins
-	 * are for per-CPU slabs and lazy-TLB mms.
+	 * exact checks of kshare's pages and registrations are debugfs's
+	 * proc_pages and areas. The other margins are for per-CPU slabs and
+	 * lazy-TLB mms.
 	 */
 	KT_EXPECT(control || (after.proc_pages >= 0 && after.proc_pages <= before.proc_pages + ncpus),
-		  "kshare_proc_pages %ld -> %ld", before.proc_pages, after.proc_pages);
+		  "kshare proc_pages %ld -> %ld", before.proc_pages, after.proc_pages);
+	KT_EXPECT(control || (after.areas >= 0 && after.areas <= before.areas + ncpus),
+		  "kshare areas %ld -> %ld", before.areas, after.areas);
 	KT_EXPECT(after.unreclaimable - before.unreclaimable < 1024, "SUnreclaim grew %ld kB",
 		  after.unreclaimable - before.unreclaimable);
 	KT_EXPECT(after.slab - before.slab < 1024, "Slab grew %ld kB", after.slab - before.slab);

@@ -529,7 +529,7 @@ protected:
 				    KSHARE_PROC_VALID_PGID | KSHARE_PROC_VALID_SID |
 				    KSHARE_PROC_VALID_CREDS | KSHARE_PROC_VALID_UTS;
 		area.uts().valid = KSHARE_UTS_VALID_NAMES | KSHARE_UTS_VALID_NPROCS;
-		ASSERT_EQ(kshare__attach(&area), 0);
+		ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	}
 };
 

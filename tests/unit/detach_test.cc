@@ -4,6 +4,7 @@
 // detach, and a detached library answers through the system calls. The
 // real area's behaviour under these calls is tested in the guest
 // (tests/guest/abuse.c).
+#include "detail.hpp"
 #include "internal.h"
 
 #include <gtest/gtest.h>
@@ -21,21 +22,25 @@ namespace {
 
 constexpr std::size_t page = 4096;
 
-// Three pages as the kernel lays them out: header and proc page, then the
-// title page; with a page of our own on either side, so that the tests can
-// unmap around the area without hitting anybody else's memory.
+// The area (header and proc page) and the title page, a mapping of its own,
+// as the kernel maps them; with a page of our own before the area, one
+// between the area and the title page and one after it, so that the tests
+// can unmap around both without hitting anybody else's memory.
 class Detach : public testing::Test {
 protected:
+	static constexpr std::size_t pages = 6;
 	char *reserved = nullptr;
 	char *base = nullptr;
+	char *title = nullptr;
 
 	void SetUp() override
 	{
-		void *p = mmap(nullptr, 5 * page, PROT_READ | PROT_WRITE,
+		void *p = mmap(nullptr, pages * page, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		ASSERT_NE(p, MAP_FAILED);
 		reserved = static_cast<char *>(p);
 		base = reserved + page;
+		title = base + 3 * page;
 		auto *h = reinterpret_cast<kshare_sys_header *>(base);
 		h->magic = KSHARE_MAGIC;
 		h->abi_version = KSHARE_ABI_VERSION;
@@ -44,20 +49,28 @@ protected:
 		h->features = KSHARE_FEATURE_PROC_PID | KSHARE_FEATURE_TITLE;
 		h->proc_offset = page;
 		h->proc_size = sizeof(kshare_proc_page);
-		h->title_offset = 2 * page;
 		h->title_size = page;
 		auto *pp = reinterpret_cast<kshare_proc_page *>(base + page);
 		pp->pid = 424242; // no real process has this pid here
 		pp->valid = KSHARE_PROC_VALID_PID;
-		ASSERT_EQ(kshare__attach(base), 0);
+		ASSERT_EQ(kshare__attach(base, title), 0);
 		ASSERT_EQ(kshare_getpid(), 424242);
 	}
 	void TearDown() override
 	{
-		kshare__attach(nullptr);
-		syscall(SYS_munmap, reserved, 5 * page); // whatever is left
+		kshare__attach(nullptr, nullptr);
+		syscall(SYS_munmap, reserved, pages * page); // whatever is left
 	}
 	bool attached() { return kshare_getpid() == 424242; }
+	kshare_title *page_title() { return reinterpret_cast<kshare_title *>(title); }
+	// Whether titles still go to the title page.
+	bool title_on_the_page()
+	{
+		kshare_setproctitle("-%s", "probe");
+		const bool on = page_title()->flags & KSHARE_TITLE_SET;
+		kshare_setproctitle(nullptr);
+		return on;
+	}
 };
 
 TEST_F(Detach, MunmapOfTheAreaDetachesFirst)
@@ -68,29 +81,43 @@ TEST_F(Detach, MunmapOfTheAreaDetachesFirst)
 	EXPECT_FALSE(kshare_available(KSHARE_FEATURE_PROC_PID));
 }
 
-TEST_F(Detach, MunmapOfTheTitlePageAloneDetaches)
+// The title page alone: the title moves to argv, the area stays in use.
+TEST_F(Detach, MunmapOfTheTitlePageDetachesTheTitleOnly)
 {
-	ASSERT_EQ(kshare_munmap(base + 2 * page, page), 0);
-	EXPECT_FALSE(attached());
+	kshare_setproctitle("-%s", "before the title page went");
+	ASSERT_EQ(kshare_munmap(title, page), 0);
+	EXPECT_TRUE(attached());
+	EXPECT_TRUE(kshare_available(KSHARE_FEATURE_PROC_PID));
+	char buf[64];
+	kshare_getproctitle(buf, sizeof(buf));
+	EXPECT_STREQ(buf, "before the title page went") << "carried over into argv";
+	kshare_setproctitle("-%s", "after"); // must not fault
+	kshare_getproctitle(buf, sizeof(buf));
+	EXPECT_STREQ(buf, "after");
+	kshare_setproctitle(nullptr);
 }
 
 TEST_F(Detach, MunmapBesideTheAreaDoesNot)
 {
-	// A range ending where the area begins, and one beginning where it ends.
+	// A range ending where the area begins, the page between the area and
+	// the title page, and the page after the title page.
 	EXPECT_EQ(kshare_munmap(base - page, page), 0);
-	EXPECT_EQ(kshare_munmap(base + 3 * page, page), 0);
+	EXPECT_EQ(kshare_munmap(base + 2 * page, page), 0);
+	EXPECT_EQ(kshare_munmap(base + 4 * page, page), 0);
 	EXPECT_TRUE(attached());
+	EXPECT_TRUE(title_on_the_page());
 	// A byte of the area's last page is the area: the kernel refuses an
 	// unaligned address, but the library cannot know that and detaches.
-	EXPECT_EQ(kshare_munmap(base + 3 * page - 1, 1), -1);
+	EXPECT_EQ(kshare_munmap(base + 2 * page - 1, 1), -1);
 	EXPECT_FALSE(attached());
 }
 
 TEST_F(Detach, HugeLengthsDoNotWrapAround)
 {
-	// [base + 4 pages, the top of the address space): not the area.
+	// [the page after the title page, the top of the address space).
 	EXPECT_EQ(kshare_munmap(base + 4 * page, SIZE_MAX - page), -1);
 	EXPECT_TRUE(attached());
+	EXPECT_TRUE(title_on_the_page());
 	EXPECT_EQ(kshare_munmap(base - page, SIZE_MAX - page), -1);
 	EXPECT_FALSE(attached());
 }
@@ -100,9 +127,9 @@ TEST_F(Detach, MremapAwayOrOntoTheAreaDetaches)
 	void *moved = kshare_mremap(base, 2 * page, 2 * page, MREMAP_MAYMOVE);
 	ASSERT_NE(moved, MAP_FAILED);
 	EXPECT_FALSE(attached());
-	kshare__attach(nullptr);
+	kshare__attach(nullptr, nullptr);
 	syscall(SYS_munmap, moved, 2 * page);
-	syscall(SYS_munmap, reserved, 5 * page);
+	syscall(SYS_munmap, reserved, pages * page);
 
 	SetUp();
 	void *other = mmap(nullptr, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -137,17 +164,72 @@ TEST_F(Detach, OnlyUnreadableMprotectDetaches)
 	EXPECT_FALSE(attached());
 }
 
-// A title page that can no longer be written would fault setproctitle().
-TEST_F(Detach, ReadOnlyTitlePageDetaches)
+// A title page that can no longer be written would fault setproctitle():
+// titles go to argv from then on; the area stays in use.
+TEST_F(Detach, ReadOnlyTitlePageDetachesTheTitleOnly)
 {
 	EXPECT_EQ(kshare_mprotect(base, 2 * page, PROT_READ), 0);
 	EXPECT_TRUE(attached()) << "the read-only pages stay readable";
-	EXPECT_EQ(kshare_mprotect(base + 2 * page, page, PROT_READ), 0);
-	EXPECT_FALSE(attached());
+	EXPECT_TRUE(title_on_the_page());
+	EXPECT_EQ(kshare_mprotect(title, page, PROT_READ), 0);
+	EXPECT_TRUE(attached());
 	kshare_setproctitle("-%s", "after the page went read-only"); // must not fault
 	char buf[64];
 	kshare_getproctitle(buf, sizeof(buf));
 	EXPECT_STREQ(buf, "after the page went read-only");
+	EXPECT_FALSE(page_title()->flags & KSHARE_TITLE_SET);
+	kshare_setproctitle(nullptr);
+}
+
+TEST_F(Detach, MovingOrOverlayingTheTitlePageDetachesTheTitleOnly)
+{
+	void *room = mmap(nullptr, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(room, MAP_FAILED);
+	void *moved = kshare_mremap(title, page, page, MREMAP_MAYMOVE | MREMAP_FIXED, room);
+	ASSERT_EQ(moved, room);
+	EXPECT_TRUE(attached());
+	kshare_setproctitle("-%s", "after the move");
+	EXPECT_FALSE(reinterpret_cast<kshare_title *>(moved)->flags & KSHARE_TITLE_SET);
+	syscall(SYS_munmap, moved, page);
+
+	TearDown();
+	SetUp();
+	void *p = kshare_mmap(title, page, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(p, title);
+	EXPECT_TRUE(attached());
+	kshare_setproctitle("-%s", "after the overlay");
+	EXPECT_FALSE(page_title()->flags & KSHARE_TITLE_SET) << "wrote the new memory";
+	kshare_setproctitle(nullptr);
+
+	TearDown();
+	SetUp();
+	// Moving some other memory onto the title page.
+	room = mmap(nullptr, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(room, MAP_FAILED);
+	EXPECT_EQ(kshare_mremap(room, page, page, MREMAP_MAYMOVE | MREMAP_FIXED, title), title);
+	EXPECT_TRUE(attached());
+	kshare_setproctitle("-%s", "after the move onto it"); // must not fault
+	kshare_setproctitle(nullptr);
+}
+
+// Another copy of the library in the process mapped the title page and
+// said where (kshare__title_chain): this copy guards it too.
+TEST_F(Detach, TitlePageAnnouncedByAnotherCopyIsGuarded)
+{
+	kshare__attach(base, nullptr);
+	kshare::detail::title_chain(title, page);
+	EXPECT_EQ(kshare_munmap(base + 2 * page, page), 0);
+	EXPECT_EQ(kshare_munmap(base + 4 * page, page), 0);
+	EXPECT_TRUE(attached());
+	page_title()->flags = KSHARE_TITLE_SET; // the other copy's title
+	// The other copy would carry its title over; this one has none.
+	EXPECT_EQ(kshare_munmap(title, page), 0);
+	EXPECT_TRUE(attached());
+	kshare_setproctitle("-%s", "in argv"); // this copy has no title page
+	char buf[64];
+	kshare_getproctitle(buf, sizeof(buf));
+	EXPECT_STREQ(buf, "in argv");
 	kshare_setproctitle(nullptr);
 }
 
@@ -187,7 +269,7 @@ TEST_F(Detach, TitleFormsOnThePage)
 // counter that keeps moving, must not be starved by a busy getproctitle().
 TEST_F(Detach, GetproctitleDoesNotWriteThePage)
 {
-	auto *t = reinterpret_cast<kshare_title *>(base + 2 * page);
+	auto *t = page_title();
 	kshare_setproctitle("-%s", "read me");
 	const std::uint32_t seq = __atomic_load_n(&t->seq, __ATOMIC_RELAXED);
 	char buf[64];
@@ -244,7 +326,7 @@ TEST_F(Detach, GetproctitleAgainstABusyWriterGetsAWholeTitle)
 // bounded wait, and only ever moves forward.
 TEST_F(Detach, StuckTitleCounterIsTakenOverForward)
 {
-	auto *t = reinterpret_cast<kshare_title *>(base + 2 * page);
+	auto *t = page_title();
 	__atomic_store_n(&t->seq, 1001u, __ATOMIC_RELAXED);
 	kshare_setproctitle("-%s", "taken over");
 	const std::uint32_t seq = __atomic_load_n(&t->seq, __ATOMIC_RELAXED);
@@ -263,7 +345,7 @@ TEST_F(Detach, StuckTitleCounterIsTakenOverForward)
 // is ordinary memory, so each child sees it as fork() left it.
 TEST_F(Detach, ForkSeesAStableTitlePage)
 {
-	auto *t = reinterpret_cast<kshare_title *>(base + 2 * page);
+	auto *t = page_title();
 	const std::string a(200, 'a'), b(300, 'b');
 	std::atomic<bool> stop{false};
 	kshare_setproctitle("-%s", a.c_str()); // a title before the first fork
@@ -293,7 +375,7 @@ TEST_F(Detach, ForkSeesAStableTitlePage)
 TEST_F(Detach, OnlyForkLosingMadviceDetaches)
 {
 	EXPECT_EQ(kshare_madvise(base, 2 * page, MADV_WILLNEED), 0);
-	EXPECT_EQ(kshare_madvise(base + 2 * page, page, MADV_DONTNEED), 0);
+	EXPECT_EQ(kshare_madvise(title, page, MADV_DONTNEED), 0);
 	EXPECT_TRUE(attached());
 	EXPECT_EQ(kshare_madvise(base, page, MADV_DONTFORK), 0);
 	EXPECT_FALSE(attached());
@@ -314,7 +396,7 @@ TEST_F(Detach, DetachIsForGoodAndCarriesTheTitleOver)
 {
 	kshare_setproctitle("-%s", "detach carry-over");
 	char buf[64];
-	auto *t = reinterpret_cast<kshare_title *>(base + 2 * page);
+	auto *t = page_title();
 	ASSERT_TRUE(t->flags & KSHARE_TITLE_SET) << "the title went to the simulated page";
 	kshare_detach();
 	EXPECT_FALSE(t->flags & KSHARE_TITLE_SET) << "taken off the page";

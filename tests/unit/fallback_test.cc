@@ -21,7 +21,7 @@ protected:
 	void SetUp() override
 	{
 		// Detached: every call takes its fallback, on any kernel.
-		ASSERT_EQ(kshare__attach(nullptr), 0);
+		ASSERT_EQ(kshare__attach(nullptr, nullptr), 0);
 	}
 };
 

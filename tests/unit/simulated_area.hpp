@@ -60,7 +60,7 @@ protected:
 		u.nr_cpus_online = 77;
 		u.generation = 1;
 	}
-	void TearDown() override { kshare__attach(nullptr); }
+	void TearDown() override { kshare__attach(nullptr, nullptr); }
 
 	// A consistent credentials record: every id derived from @base.
 	static void set_ids(kshare_proc_page &p, uint32_t base)

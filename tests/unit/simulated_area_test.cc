@@ -24,7 +24,7 @@ protected:
 	void expect_refused()
 	{
 		errno = 0;
-		EXPECT_EQ(kshare__attach(&area), -1);
+		EXPECT_EQ(kshare__attach(&area, nullptr), -1);
 		EXPECT_EQ(errno, EPROTO);
 	}
 };
@@ -32,7 +32,7 @@ protected:
 TEST_F(SimulatedArea, ValidPidComesFromThePage)
 {
 	area.proc().valid = KSHARE_PROC_VALID_PID;
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	EXPECT_EQ(kshare_getpid(), 424242);
 	EXPECT_EQ(kshare::getpid(), 424242);
 	EXPECT_TRUE(kshare::available(kshare::feature::pid));
@@ -41,7 +41,7 @@ TEST_F(SimulatedArea, ValidPidComesFromThePage)
 TEST_F(SimulatedArea, InvalidPidFallsBackToTheSyscall)
 {
 	area.proc().valid = 0;
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	EXPECT_EQ(kshare_getpid(), getpid());
 	area.proc().valid = KSHARE_PROC_VALID_PID;
 	EXPECT_EQ(kshare_getpid(), 424242);
@@ -52,7 +52,7 @@ TEST_F(SimulatedArea, InvalidPidFallsBackToTheSyscall)
 TEST_F(SimulatedArea, UnknownValidityBitsAreIgnored)
 {
 	area.proc().valid = ~KSHARE_PROC_VALID_PID;
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	EXPECT_EQ(kshare_getpid(), getpid());
 }
 
@@ -61,7 +61,7 @@ TEST_F(SimulatedArea, GrownRecordsAreAccepted)
 	area.hdr().header_size = sizeof(kshare_sys_header) + 64;
 	area.hdr().proc_size = sizeof(kshare_proc_page) + 64;
 	area.proc().valid = KSHARE_PROC_VALID_PID;
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	EXPECT_EQ(kshare_getpid(), 424242);
 }
 
@@ -103,7 +103,7 @@ TEST_F(SimulatedArea, MisalignedProcPageIsRefused)
 
 TEST_F(SimulatedArea, UnknownFeaturesAreNotClaimed)
 {
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	EXPECT_TRUE(kshare_available(KSHARE_FEATURE_PROC_PID));
 	EXPECT_FALSE(kshare_available(KSHARE_FEATURE_PROC_PID | (1ULL << 40)));
 }
@@ -112,7 +112,7 @@ TEST_F(SimulatedArea, ProcessIdsComeFromThePage)
 {
 	area.proc().valid = KSHARE_PROC_VALID_PID | KSHARE_PROC_VALID_PPID |
 			    KSHARE_PROC_VALID_PGID | KSHARE_PROC_VALID_SID;
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	EXPECT_EQ(kshare_getppid(), 424241);
 	EXPECT_EQ(kshare_getpgrp(), 424240);
 	EXPECT_EQ(kshare_getsid(0), 424239);
@@ -123,7 +123,7 @@ TEST_F(SimulatedArea, ProcessIdsComeFromThePage)
 TEST_F(SimulatedArea, EachIdHasItsOwnValidityBit)
 {
 	area.proc().valid = KSHARE_PROC_VALID_PID;
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	EXPECT_EQ(kshare_getpid(), 424242);
 	EXPECT_EQ(kshare_getppid(), getppid());
 	EXPECT_EQ(kshare_getpgrp(), getpgrp());
@@ -134,7 +134,7 @@ TEST_F(SimulatedArea, EachIdHasItsOwnValidityBit)
 TEST_F(SimulatedArea, GetsidOfAnotherProcessAsksTheKernel)
 {
 	area.proc().valid = KSHARE_PROC_VALID_PID | KSHARE_PROC_VALID_SID;
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	EXPECT_EQ(kshare_getsid(getppid()), getsid(getppid()));
 	errno = 0;
 	EXPECT_EQ(kshare_getsid(-5), -1);
@@ -144,7 +144,7 @@ TEST_F(SimulatedArea, GetsidOfAnotherProcessAsksTheKernel)
 TEST_F(SimulatedArea, CredentialsComeFromThePage)
 {
 	area.proc().valid = KSHARE_PROC_VALID_CREDS;
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	EXPECT_EQ(kshare_getuid(), 5000u);
 	EXPECT_EQ(kshare_geteuid(), 5001u);
 	EXPECT_EQ(kshare_getgid(), 5004u);
@@ -166,7 +166,7 @@ TEST_F(SimulatedArea, CredentialsBeingRewrittenFallBackAfterBoundedTries)
 {
 	area.proc().valid = KSHARE_PROC_VALID_CREDS;
 	area.proc().cred_seq = 3; // a writer that never finishes
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	EXPECT_EQ(kshare_getuid(), getuid());
 	uid_t r, e, s, rr, ee, ss;
 	ASSERT_EQ(kshare_getresuid(&r, &e, &s), 0);
@@ -178,7 +178,7 @@ TEST_F(SimulatedArea, CredentialsBeingRewrittenFallBackAfterBoundedTries)
 TEST_F(SimulatedArea, NullPointersGetEfaultLikeLibc)
 {
 	area.proc().valid = KSHARE_PROC_VALID_CREDS;
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	uid_t r, e;
 	errno = 0;
 	EXPECT_EQ(kshare_getresuid(&r, &e, nullptr), -1);
@@ -190,11 +190,11 @@ TEST_F(SimulatedArea, NullPointersGetEfaultLikeLibc)
 
 TEST_F(SimulatedArea, MmIdComesFromThePageAndIsZeroWhenDetached)
 {
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	EXPECT_EQ(kshare_mm_id(), 7u);
 	area.proc().mm_serial = 8; // another address space's page
 	EXPECT_EQ(kshare_mm_id(), 8u);
-	kshare__attach(nullptr);
+	kshare__attach(nullptr, nullptr);
 	EXPECT_EQ(kshare_mm_id(), 0u) << "no page: no id, never a made-up one";
 }
 
@@ -218,7 +218,7 @@ int status_of(void (*fn)())
 TEST_F(SimulatedArea, BadPointersFaultOnTheFastPathAndGetEfaultOnTheFallback)
 {
 	area.proc().valid = KSHARE_PROC_VALID_CREDS;
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	auto *bad = reinterpret_cast<uid_t *>(kshare_test::bad_address);
 	uid_t r, e;
 	const int st = status_of([] {
@@ -226,7 +226,7 @@ TEST_F(SimulatedArea, BadPointersFaultOnTheFastPathAndGetEfaultOnTheFallback)
 		kshare_getresuid(&a, &b, reinterpret_cast<uid_t *>(kshare_test::bad_address));
 	});
 	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV) << "status " << st;
-	kshare__attach(nullptr);
+	kshare__attach(nullptr, nullptr);
 	errno = 0;
 	EXPECT_EQ(kshare_getresuid(&r, &e, bad), -1);
 	EXPECT_EQ(errno, EFAULT);
@@ -238,7 +238,7 @@ TEST_F(SimulatedArea, CredentialsAreNeverTornUnderARacingWriter)
 {
 	auto &p = area.proc();
 	p.valid = KSHARE_PROC_VALID_CREDS;
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	std::atomic<bool> stop{false};
 	std::thread writer([&] {
 		for (uint32_t round = 0; !stop.load(std::memory_order_relaxed); round++) {
@@ -271,7 +271,7 @@ TEST_F(SimulatedArea, CredentialsAreNeverTornUnderARacingWriter)
 TEST_F(SimulatedArea, TidCacheIsTaggedWithTheAddressSpace)
 {
 	area.proc().valid = KSHARE_PROC_VALID_TID_CACHE;
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	EXPECT_EQ(kshare_gettid(), gettid());
 	EXPECT_EQ(kshare__tid.mm_serial, 7u); // cached for this address space
 	EXPECT_EQ(kshare_gettid(), gettid());
@@ -286,7 +286,7 @@ TEST_F(SimulatedArea, TidCacheIsTaggedWithTheAddressSpace)
 TEST_F(SimulatedArea, EachThreadCachesItsOwnTid)
 {
 	area.proc().valid = KSHARE_PROC_VALID_TID_CACHE;
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	EXPECT_EQ(kshare_gettid(), gettid());
 	pid_t seen = 0, real = 0;
 	std::thread([&] {

@@ -68,7 +68,7 @@ protected:
 	void SetUp() override
 	{
 		// Detached: the title goes to argv, on any kernel.
-		kshare__attach(nullptr);
+		kshare__attach(nullptr, nullptr);
 	}
 };
 

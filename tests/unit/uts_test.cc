@@ -52,7 +52,7 @@ protected:
 // fallback is uname(2) and fails with EFAULT (see kshare_uname(3)).
 TEST_F(SimulatedUts, BadBufferFaultsOnTheFastPathAndGetsEfaultOnTheFallback)
 {
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	const pid_t pid = fork();
 	if (pid == 0) {
 		signal(SIGSEGV, SIG_DFL); // a sanitizer's handler would exit instead
@@ -65,7 +65,7 @@ TEST_F(SimulatedUts, BadBufferFaultsOnTheFastPathAndGetsEfaultOnTheFallback)
 	errno = 0;
 	EXPECT_EQ(kshare_uname(nullptr), -1) << "NULL goes to the kernel";
 	EXPECT_EQ(errno, EFAULT);
-	kshare__attach(nullptr);
+	kshare__attach(nullptr, nullptr);
 	errno = 0;
 	EXPECT_EQ(kshare_uname(reinterpret_cast<utsname *>(kshare_test::bad_address)), -1);
 	EXPECT_EQ(errno, EFAULT);
@@ -73,7 +73,7 @@ TEST_F(SimulatedUts, BadBufferFaultsOnTheFastPathAndGetsEfaultOnTheFallback)
 
 TEST_F(SimulatedUts, NamesComeFromThePage)
 {
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	char buf[KSHARE_UTS_LEN];
 	ASSERT_EQ(kshare_gethostname(buf, sizeof(buf)), 0);
 	EXPECT_STREQ(buf, "simhost");
@@ -97,7 +97,7 @@ TEST_F(SimulatedUts, NamesComeFromThePage)
 // the result are glibc's, and the caller's bytes past them are untouched.
 TEST_F(SimulatedUts, EveryNameLengthAndBufferSizeAsGlibc)
 {
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	auto &u = area.uts();
 	for (std::size_t len = 0; len <= 64; len++) {
 		std::memset(u.nodename, 0, sizeof(u.nodename));
@@ -151,7 +151,7 @@ TEST_F(SimulatedUts, EveryNameLengthAndBufferSizeAsGlibc)
 TEST_F(SimulatedUts, NotOursMeansTheSyscall)
 {
 	area.proc().valid = 0; // e.g. a personality that alters uname()
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	utsname mine, real;
 	ASSERT_EQ(kshare_uname(&mine), 0);
 	ASSERT_EQ(uname(&real), 0);
@@ -164,7 +164,7 @@ TEST_F(SimulatedUts, NotOursMeansTheSyscall)
 TEST_F(SimulatedUts, CpuCountInTransitionMeansTheKernel)
 {
 	area.uts().valid = KSHARE_UTS_VALID_NAMES;
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	EXPECT_EQ(kshare_get_nprocs(), get_nprocs());
 	char buf[KSHARE_UTS_LEN];
 	ASSERT_EQ(kshare_gethostname(buf, sizeof(buf)), 0);
@@ -174,7 +174,7 @@ TEST_F(SimulatedUts, CpuCountInTransitionMeansTheKernel)
 TEST_F(SimulatedUts, OlderKernelWithoutUtsRecord)
 {
 	area.hdr().header_size = offsetof(kshare_sys_header, uts_offset);
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	utsname mine, real;
 	ASSERT_EQ(kshare_uname(&mine), 0);
 	ASSERT_EQ(uname(&real), 0);
@@ -183,7 +183,7 @@ TEST_F(SimulatedUts, OlderKernelWithoutUtsRecord)
 
 TEST_F(SimulatedUts, GenerationMovesWithEveryChange)
 {
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	const uint64_t g = kshare::uts_generation();
 	write_hostname("other");
 	EXPECT_NE(kshare::uts_generation(), g);
@@ -194,7 +194,7 @@ TEST_F(SimulatedUts, GenerationMovesWithEveryChange)
 
 TEST_F(SimulatedUts, HostnameIsNeverTornUnderARacingWriter)
 {
-	ASSERT_EQ(kshare__attach(&area), 0);
+	ASSERT_EQ(kshare__attach(&area, nullptr), 0);
 	const std::string a = "a", b(64, 'b');
 	write_hostname(a.c_str());
 	std::atomic<bool> stop{false};
@@ -229,7 +229,7 @@ protected:
 	void SetUp() override
 	{
 		// Detached: every call takes its fallback, on any kernel.
-		kshare__attach(nullptr);
+		kshare__attach(nullptr, nullptr);
 	}
 };
 
