@@ -203,11 +203,13 @@ def main():
 
     md += ["## The same A/B inside one boot (kernel.kshare_enabled, icount)", "",
            "On the kshare-on boots, batches alternate between kernel.kshare_enabled=1 and 0 "
-           "(which decides whether an exec maps the area): a new exec'd parent per batch, "
+           "(which decides whether a registration gets the area): a new exec'd parent per "
+           "batch, "
            "order alternating, same kernel image and boot. 'pairs' is the range of the "
            "on/off ratio of consecutive batches. The two middle columns are enabled=1 "
            "parents that unmapped (without touching) the title VMA, or the whole area, "
-           "before forking: where the cost sits.", ""]
+           "before forking: where the cost sits (a parent that never registered has "
+           "neither since ABI 2).", ""]
     tl = ["| what | unit | enabled=1 | enabled=1, title VMA unmapped | enabled=1, area unmapped | "
           "enabled=0 | on vs off | pairs |", "|---|---|---|---|---|---|---|---|"]
     report["toggle"] = []
@@ -239,7 +241,8 @@ def main():
     md += ["## Memory per process (icount boots; 1000 exec'd processes of each kind)", "",
            "4 KiB pages per process, from /proc/meminfo before and after starting them "
            "(MemFree: everything; the other fields say where it went) and "
-           "kernel.kshare_proc_pages. 'none' never touches kshare, 'read' reads its pid and "
+           "kshare's count of process pages (debugfs kshare/proc_pages). 'none' never "
+           "touches kshare, 'read' reads its pid and "
            "hostname, 'title' calls kshare_setproctitle (on kshare=off and CONFIG_KSHARE=n: "
            "the library's argv fallback), 'argv' has its 64-byte title as its argument.", ""]
     lines, report["pages"] = mem_rows(d, "pages", ["none", "read", "title", "argv"],

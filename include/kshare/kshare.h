@@ -8,6 +8,11 @@
  * value (no kshare in the running kernel, an address space shared with
  * another process, ...), the function makes the system call instead.
  *
+ * The library's first call registers the process for the kernel's pages,
+ * prctl(PR_KSHARE, PR_KSHARE_MAP), once per process (fork() children
+ * inherit the registration; exec ends it); on a kernel without kshare, or
+ * with kshare turned off, every call is the system call.
+ *
  * The fast paths are inline; the fallbacks live in libkshare. This header
  * compiles as GNU C (GCC or Clang, C99 and later: it uses __thread, the
  * __atomic builtins and attributes) and as C++.
@@ -124,8 +129,11 @@ KSHARE_API void kshare__title_chain(void *title, size_t size);
  * kshare_available() - does the running kernel maintain @features?
  * @features: KSHARE_FEATURE_* bits (see <kshare/uapi.h>)
  *
+ * Like any first call, the first registers the process.
+ *
  * Return: 1 if every bit in @features is maintained, 0 otherwise (including
- * on a kernel without kshare, where the library uses the system calls).
+ * on a kernel without kshare or with kshare turned off, and after
+ * kshare_detach(), where the library uses the system calls).
  */
 KSHARE_API int kshare_available(uint64_t features);
 
@@ -362,7 +370,8 @@ KSHARE_API uint64_t kshare_uts_generation(void);
 /**
  * kshare_setproctitle() - setproctitle(3) of BSD and libbsd: set the title
  * to "progname: " and @fmt formatted, or without the prefix if @fmt starts
- * with '-'; @fmt NULL restores the original arguments. No system call: the
+ * with '-'; @fmt NULL restores the original arguments. No system call
+ * but the first, which asks for the title page (PR_KSHARE_MAP_TITLE): the
  * title goes to the kernel's title page, or, on a kernel without one, over
  * the original argv.
  */
@@ -378,12 +387,14 @@ KSHARE_API void kshare_vsetproctitle(const char *fmt, va_list ap)
 KSHARE_API ssize_t kshare_getproctitle(char *buf, size_t size);
 
 /*
- * The area itself. The library keeps the area's address, so a program that
- * unmaps, moves, overlays or protects it (a checkpoint/restore tool, a
- * sandbox that rebuilds its address space) must let the library know first,
- * by calling the kshare_ twins below instead of munmap(), mremap(), mmap(),
- * mprotect() and madvise(), or kshare_detach(); the library then makes the
- * system calls, in this process and its fork() children. libkshare does not
+ * The area itself. The library keeps the area's address, and the title
+ * page's, so a program that unmaps, moves, overlays or protects them (a
+ * checkpoint/restore tool, a sandbox that rebuilds its address space) must
+ * let the library know first, by calling the kshare_ twins below instead of
+ * munmap(), mremap(), mmap(), mprotect() and madvise(), or kshare_detach();
+ * the library then makes the system calls, in this process and its fork()
+ * children. (The title page alone only sends titles to argv.) This goes for
+ * prctl(PR_KSHARE, PR_KSHARE_UNMAP) too, which unmaps both. libkshare does not
  * interpose libc's functions: only the preload shim, libkshare-preload.so,
  * does, for the whole process. A detach reaches every copy of the library
  * that the dynamic linker can see (libkshare.so, the shim), not copies
