@@ -17,12 +17,13 @@
 
 #include "fake_kernel.h"
 
+/* What the pretend kernel is to do is set before it starts (its thread). */
 #define START_FAKE() KT_EXPECT(start_fake(SIM_PID) == 0, "the pretend kernel: %s", strerror(errno))
-#define EXPECT_CALLS(map, get, title)                                                        \
-	KT_EXPECT(fake.calls[PR_KSHARE_MAP] == (map) && fake.calls[PR_KSHARE_GET] == (get) && \
-			  fake.calls[PR_KSHARE_MAP_TITLE] == (title) && !fake.bad_requests,   \
-		  "calls: MAP %d GET %d MAP_TITLE %d, bad %d", fake.calls[PR_KSHARE_MAP],     \
-		  fake.calls[PR_KSHARE_GET], fake.calls[PR_KSHARE_MAP_TITLE], fake.bad_requests)
+#define EXPECT_CALLS(map, get, title)                                                     \
+	KT_EXPECT(fake_calls(PR_KSHARE_MAP) == (map) && fake_calls(PR_KSHARE_GET) == (get) && \
+			  fake_calls(PR_KSHARE_MAP_TITLE) == (title) && !fake_calls(0),       \
+		  "calls: MAP %d GET %d MAP_TITLE %d, bad %d", fake_calls(PR_KSHARE_MAP),     \
+		  fake_calls(PR_KSHARE_GET), fake_calls(PR_KSHARE_MAP_TITLE), fake_calls(0))
 
 /* What another process sees as our title: /proc/self/cmdline up to its NUL. */
 static const char *cmdline(void)
@@ -73,8 +74,8 @@ static int final_errors_are_kept(int error)
 {
 	int i;
 
-	START_FAKE();
 	fake.map_error = error;
+	START_FAKE();
 	errno = 4321;
 	for (i = 0; i < 5; i++)
 		KT_EXPECT(kshare_getpid() == getpid(), "call %d", i);
@@ -99,8 +100,8 @@ static int enodev_is_final(void)
 /* EBUSY (a vfork() child) is not remembered: the next call asks again. */
 static int ebusy_is_asked_again(void)
 {
-	START_FAKE();
 	fake.busy_calls = 2;
+	START_FAKE();
 	KT_EXPECT(kshare_getpid() == getpid(), "first");
 	KT_EXPECT(kshare_getppid() == getppid(), "second");
 	EXPECT_CALLS(2, 0, 0);
@@ -110,14 +111,17 @@ static int ebusy_is_asked_again(void)
 	return KT_PASS;
 }
 
-/* The same with a real vfork() child making the first call. */
-static int vfork_child_leaves_the_parent_to_register(void)
+/*
+ * The same with a real vfork() child making the first call. (Not under
+ * TSan, whose vfork() is a fork(): the child writes its own copy.)
+ */
+static __attribute__((unused)) int vfork_child_leaves_the_parent_to_register(void)
 {
 	static volatile pid_t child_saw;
 	pid_t pid;
 
-	START_FAKE();
 	fake.busy_calls = 1;
+	START_FAKE();
 	pid = vfork();
 	if (pid == 0) {
 		child_saw = kshare_getpid();
@@ -168,7 +172,6 @@ static int first_title_maps_the_title_page(void)
 	kshare_getproctitle(buf, sizeof(buf));
 	kshare_setproctitle(NULL);
 	EXPECT_CALLS(1, 2, 0);
-	KT_EXPECT(!fake.title_mapped, "mapped for a reader");
 	kshare_setproctitle("-%s", "on the page");
 	KT_EXPECT(t->flags & KSHARE_TITLE_SET, "not on the page");
 	KT_EXPECT(!strcmp(t->title, "on the page") && t->len == 11, "page says '%s'", t->title);
@@ -186,9 +189,9 @@ static int reader_finds_the_title_page_mapped_by_another_copy(void)
 	struct kshare_title *t;
 	char buf[64];
 
+	fake.registered = fake.title_mapped = 1;
 	START_FAKE();
 	t = (struct kshare_title *)fake.title;
-	fake.registered = fake.title_mapped = 1;
 	strcpy(t->title, "another copy's title");
 	t->len = strlen(t->title);
 	t->flags = KSHARE_TITLE_SET;
@@ -204,8 +207,8 @@ static int title_page_refused_means_argv(void)
 {
 	char buf[64];
 
-	START_FAKE();
 	fake.title_error = ENOMEM;
+	START_FAKE();
 	kshare_setproctitle("-%s", "argv one");
 	KT_EXPECT(!strcmp(cmdline(), "argv one"), "cmdline '%s'", cmdline());
 	kshare_setproctitle("-%s", "argv two");
@@ -224,8 +227,8 @@ static int title_page_refused_means_argv(void)
  */
 static int guard_before_the_first_call_does_not_register(void)
 {
-	START_FAKE();
 	fake.registered = 1; /* by another copy */
+	START_FAKE();
 	KT_EXPECT(kshare_munmap(fake.area, 2 * PAGE) == 0, "munmap: %s", strerror(errno));
 	EXPECT_CALLS(0, 1, 0);
 	KT_EXPECT(kshare_getpid() == getpid(), "getpid %d", kshare_getpid());
@@ -257,7 +260,7 @@ int main(void)
 		KTEST(einval_is_final),
 		KTEST(enodev_is_final),
 		KTEST(ebusy_is_asked_again),
-#ifndef __SANITIZE_THREAD__ /* TSan's vfork() is a fork(): the child writes its own copy */
+#ifndef __SANITIZE_THREAD__
 		KTEST(vfork_child_leaves_the_parent_to_register),
 #endif
 		KTEST(unknown_abi_is_not_read),
