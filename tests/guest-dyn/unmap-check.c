@@ -295,39 +295,38 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	shim_mode = !strcmp(argv[1], "shim");
-	static const struct ktest plain[] = {
-		KTEST(kshare_libc_names_resolve_here),
-		KTEST(kshare_munmap_through_the_twin),
-		KTEST(kshare_mprotect_through_the_twin),
-		KTEST(kshare_detach_reaches_every_copy),
-		KTEST(kshare_unmapped_before_the_first_call),
-		/* libkshare.so registers at its first call, after the munmap. */
-		KTEST(kshare_unmapped_before_the_first_read),
-		KTEST(kshare_title_page_munmap_through_the_twin),
-	};
 	/*
-	 * The shim registered as the program loaded and reads the area from
-	 * then on: a raw munmap() before its first read is the fault the
-	 * twins exist to avoid, and is not here.
+	 * PLAIN, SHIM: the modes a test runs in. Only the shim interposes
+	 * libc's names. The shim registered as the program loaded and reads
+	 * the area from then on, so a raw munmap() before its first read is
+	 * the fault the twins exist to avoid; libkshare.so alone registers at
+	 * its first call, after the munmap.
 	 */
-	static const struct ktest shim[] = {
-		KTEST(kshare_libc_names_resolve_here),
-		KTEST(kshare_munmap_through_the_twin),
-		KTEST(kshare_mprotect_through_the_twin),
-		KTEST(kshare_detach_reaches_every_copy),
-		KTEST(kshare_unmapped_before_the_first_call),
-		KTEST(kshare_title_page_munmap_through_the_twin),
-		KTEST(kshare_title_page_of_the_shim_munmap_through_the_twin),
-		/* Only the shim interposes libc's names. */
-		KTEST(kshare_munmap_through_libc),
-		KTEST(kshare_mremap_through_libc),
-		KTEST(kshare_map_fixed_through_libc),
-		KTEST(kshare_prot_none_through_libc),
-		KTEST(kshare_dontfork_through_libc),
-		KTEST(kshare_title_page_munmap_through_libc),
+	enum { PLAIN = 1, SHIM = 2, BOTH = 3 };
+	static const struct {
+		struct ktest t;
+		int modes;
+	} all[] = {
+		{ KTEST(kshare_libc_names_resolve_here), BOTH },
+		{ KTEST(kshare_munmap_through_the_twin), BOTH },
+		{ KTEST(kshare_mprotect_through_the_twin), BOTH },
+		{ KTEST(kshare_detach_reaches_every_copy), BOTH },
+		{ KTEST(kshare_unmapped_before_the_first_call), BOTH },
+		{ KTEST(kshare_unmapped_before_the_first_read), PLAIN },
+		{ KTEST(kshare_title_page_munmap_through_the_twin), BOTH },
+		{ KTEST(kshare_title_page_of_the_shim_munmap_through_the_twin), SHIM },
+		{ KTEST(kshare_munmap_through_libc), SHIM },
+		{ KTEST(kshare_mremap_through_libc), SHIM },
+		{ KTEST(kshare_map_fixed_through_libc), SHIM },
+		{ KTEST(kshare_prot_none_through_libc), SHIM },
+		{ KTEST(kshare_dontfork_through_libc), SHIM },
+		{ KTEST(kshare_title_page_munmap_through_libc), SHIM },
 	};
+	struct ktest tests[sizeof(all) / sizeof(all[0])];
+	size_t i, n = 0;
 
-	if (shim_mode)
-		return kt_main(shim, sizeof(shim) / sizeof(shim[0]), 60);
-	return kt_main(plain, sizeof(plain) / sizeof(plain[0]), 60);
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (all[i].modes & (shim_mode ? SHIM : PLAIN))
+			tests[n++] = all[i].t;
+	return kt_main(tests, n, 60);
 }

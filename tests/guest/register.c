@@ -115,19 +115,24 @@ static int second_map_returns_the_same_area(void)
 	return KT_PASS;
 }
 
-/* GET maps nothing: a process fresh from exec is registered nowhere. */
-static int get_before_map_after_exec(void)
+/* A child that execs this program to check that it is unregistered. */
+static int exec_finds_no_registration(void)
 {
-	pid_t pid;
+	pid_t pid = fork();
 
-	EXPECT_KSHARE_WORKS();
-	pid = fork();
 	if (pid == 0) {
 		execl(self_exe, "register", "--unregistered", (char *)NULL);
 		_exit(KT_FAIL);
 	}
 	KT_EXPECT(pid > 0, "fork: %s", strerror(errno));
 	return kt_wait(pid, "exec'd child");
+}
+
+/* GET maps nothing: a process fresh from exec is registered nowhere. */
+static int get_before_map_after_exec(void)
+{
+	EXPECT_KSHARE_WORKS();
+	return exec_finds_no_registration();
 }
 
 static int fixed_at_a_free_address(void)
@@ -317,17 +322,10 @@ static int threads_share_the_registration(void)
 static int exec_clears_the_registration(void)
 {
 	struct kshare_map map;
-	pid_t pid;
 
 	KT_EXPECT(request(PR_KSHARE_MAP, &map) == 0, "MAP: %s", strerror(errno));
 	KT_EXPECT(request(PR_KSHARE_MAP_TITLE, &map) == 0, "MAP_TITLE: %s", strerror(errno));
-	pid = fork();
-	if (pid == 0) {
-		execl(self_exe, "register", "--unregistered", (char *)NULL);
-		_exit(KT_FAIL);
-	}
-	KT_EXPECT(pid > 0, "fork: %s", strerror(errno));
-	return kt_wait(pid, "exec'd child");
+	return exec_finds_no_registration();
 }
 
 static int map_title_before_map_is_refused(void)
@@ -391,53 +389,54 @@ static int vfork_child_may_not_register(void)
 	return unregistered();
 }
 
-/* Requests the kernel must refuse, registering nothing. */
-static int bad_size_is_refused(void)
+/* Requests the kernel must refuse with EINVAL, registering nothing. */
+struct bad_request {
+	int op;
+	unsigned int size, flags;
+};
+
+static int all_refused(const struct bad_request *r, size_t n)
 {
-	static const unsigned int sizes[] = { 0, 8, KSHARE_MAP_SIZE_VER0 - 8,
-					      KSHARE_MAP_SIZE_VER0 - 1 };
 	struct kshare_map map;
 	size_t i;
 
 	EXPECT_KSHARE_WORKS();
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (i = 0; i < n; i++) {
 		kt_map_init(&map);
-		map.size = sizes[i];
-		KT_EXPECT(kt_kshare(PR_KSHARE_MAP, &map) == -1 && errno == EINVAL,
-			  "size %u: %s", sizes[i], strerror(errno));
+		map.size = r[i].size;
+		map.flags = r[i].flags;
+		KT_EXPECT(kt_kshare(r[i].op, &map) == -1 && errno == EINVAL,
+			  "op %d, size %u, flags %#x: %s", r[i].op, r[i].size, r[i].flags,
+			  strerror(errno));
 	}
 	return unregistered();
+}
+
+#define ALL_REFUSED(...)                                                   \
+	do {                                                               \
+		static const struct bad_request r_[] = { __VA_ARGS__ };    \
+		return all_refused(r_, sizeof(r_) / sizeof(r_[0]));        \
+	} while (0)
+
+#define SIZE ((unsigned int)sizeof(struct kshare_map))
+
+static int bad_size_is_refused(void)
+{
+	ALL_REFUSED({ PR_KSHARE_MAP, 0, 0 }, { PR_KSHARE_MAP, 8, 0 },
+		    { PR_KSHARE_MAP, KSHARE_MAP_SIZE_VER0 - 8, 0 },
+		    { PR_KSHARE_MAP, KSHARE_MAP_SIZE_VER0 - 1, 0 },
+		    { PR_KSHARE_GET, KSHARE_MAP_SIZE_VER0 - 8, 0 });
 }
 
 static int unknown_flag_is_refused(void)
 {
-	static const unsigned int flags[] = { 1u << 1, 1u << 31, KSHARE_MAP_FIXED | (1u << 7) };
-	struct kshare_map map;
-	size_t i;
-
-	EXPECT_KSHARE_WORKS();
-	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		kt_map_init(&map);
-		map.flags = flags[i];
-		KT_EXPECT(kt_kshare(PR_KSHARE_MAP, &map) == -1 && errno == EINVAL,
-			  "flags %#x: %s", flags[i], strerror(errno));
-	}
-	return unregistered();
+	ALL_REFUSED({ PR_KSHARE_MAP, SIZE, 1u << 1 }, { PR_KSHARE_MAP, SIZE, 1u << 31 },
+		    { PR_KSHARE_MAP, SIZE, KSHARE_MAP_FIXED | (1u << 7) });
 }
 
 static int unknown_op_is_refused(void)
 {
-	static const int ops[] = { 0, 5, 99, -1 };
-	struct kshare_map map;
-	size_t i;
-
-	EXPECT_KSHARE_WORKS();
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-		kt_map_init(&map);
-		KT_EXPECT(kt_kshare(ops[i], &map) == -1 && errno == EINVAL, "op %d: %s", ops[i],
-			  strerror(errno));
-	}
-	return unregistered();
+	ALL_REFUSED({ 0, SIZE, 0 }, { 5, SIZE, 0 }, { 99, SIZE, 0 }, { -1, SIZE, 0 });
 }
 
 /*
