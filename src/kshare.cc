@@ -111,16 +111,19 @@ std::uintptr_t page()
 }
 
 // The title page @t (nullptr: none) as this copy's, @h's title_size long.
+// Its capacity is stored before it (release: a reader that loads the page
+// with acquire finds its capacity), and never taken back to 0: a reader
+// racing with a detach may still get the page, never a capacity of 0.
 void publish_title(kshare_title *t, const kshare_sys_header *h)
 {
 	const auto begin = reinterpret_cast<std::uintptr_t>(t);
 
-	title.store(t, std::memory_order_relaxed);
-	title_cap.store(t ? h->title_size - sizeof(kshare_title) : 0, std::memory_order_relaxed);
 	if (t) {
+		title_cap.store(h->title_size - sizeof(kshare_title), std::memory_order_relaxed);
 		title_begin.store(begin, std::memory_order_relaxed);
 		title_end.store(begin + h->title_size, std::memory_order_relaxed);
 	}
+	title.store(t, std::memory_order_release);
 	title_looked.store(true, std::memory_order_release);
 }
 
@@ -138,7 +141,6 @@ void publish(const kshare_sys_header *h)
 	if (!h) {
 		// The title page goes with the area.
 		title.store(nullptr, std::memory_order_relaxed);
-		title_cap.store(0, std::memory_order_relaxed);
 		title_begin.store(0, std::memory_order_relaxed);
 		title_end.store(0, std::memory_order_relaxed);
 	}
@@ -249,6 +251,12 @@ const kshare_uts *uts_record()
 
 kshare_title *title_record(std::size_t *capacity, bool map_it)
 {
+	// Every title after the first: the page is there (acquire: its
+	// capacity with it).
+	if (kshare_title *t = title.load(std::memory_order_acquire)) {
+		*capacity = title_cap.load(std::memory_order_relaxed);
+		return t;
+	}
 	const kshare_sys_header *h = lookup();
 
 	*capacity = 0;
@@ -273,8 +281,9 @@ kshare_title *title_record(std::size_t *capacity, bool map_it)
 		if (t && map_it)
 			announce_title(t, h->title_size);
 	}
-	*capacity = title_cap.load(std::memory_order_relaxed);
-	return title.load(std::memory_order_relaxed);
+	kshare_title *t = title.load(std::memory_order_acquire);
+	*capacity = t ? title_cap.load(std::memory_order_relaxed) : 0;
+	return t;
 }
 
 void detach()
@@ -298,7 +307,6 @@ void detach_title()
 	// Pairs with the fence in use_title().
 	std::atomic_thread_fence(std::memory_order_seq_cst);
 	title.store(nullptr, std::memory_order_relaxed);
-	title_cap.store(0, std::memory_order_relaxed);
 	title_begin.store(0, std::memory_order_relaxed);
 	title_end.store(0, std::memory_order_relaxed);
 }
