@@ -292,6 +292,13 @@ static int storm(long target)
 	tally->target = target;
 	/* Our own UTS namespace: the host name storm stays in it. */
 	KT_EXPECT(unshare(CLONE_NEWUTS) == 0, "unshare: %s", strerror(errno));
+	/*
+	 * Registered while single-threaded (the library's first call), so
+	 * that the workers inherit a registration with every validity bit:
+	 * a process that registers with threads running gets no tid cache
+	 * and no UTS names from the page.
+	 */
+	KT_EXPECT(kshare_available(KSHARE_FEATURE_PROC_PID), "no kshare process page");
 
 	if ((workers[n++] = fork()) == 0)
 		threads(host_writer, host_reader);

@@ -126,7 +126,15 @@ static void answer(struct seccomp_notif *req, struct seccomp_notif_resp *resp)
 	int err = 0;
 
 	resp->id = req->id;
-	if (op < 1 || op > 4 || !addr || fake_copy((pid_t)req->pid, addr, &map, 0) ||
+	/* As the kernel: PR_KSHARE_UNMAP takes no struct, the others one. */
+	if (op == PR_KSHARE_UNMAP && !addr) {
+		__atomic_fetch_add(&fake.calls[op], 1, __ATOMIC_RELAXED);
+		proc = fake_proc_of((pid_t)req->pid);
+		proc->registered = proc->title_mapped = 0;
+		resp->error = 0;
+		return;
+	}
+	if (op < 1 || op > 3 || !addr || fake_copy((pid_t)req->pid, addr, &map, 0) ||
 	    map.size != sizeof(map) || map.flags) {
 		__atomic_fetch_add(&fake.calls[0], 1, __ATOMIC_RELAXED);
 		resp->error = -EINVAL;
@@ -156,11 +164,8 @@ static void answer(struct seccomp_notif *req, struct seccomp_notif_resp *resp)
 		else
 			proc->title_mapped = 1;
 		break;
-	default:
-		proc->registered = proc->title_mapped = 0;
-		break;
 	}
-	if (!err && op != PR_KSHARE_UNMAP) {
+	if (!err) {
 		/* The caller waits in its system call until we answer. */
 		map.area = (uintptr_t)fake.area;
 		map.title = proc->title_mapped ? (uintptr_t)fake.title : 0;
