@@ -232,8 +232,9 @@ const kshare_sys_header *lookup()
 	return h;
 }
 
-// Where another copy's title page would leave its span: the announcement
-// of kshare__title_chain(), never a page this copy writes.
+// The span of the title page for the guards: this copy's, or one another
+// copy mapped and announced (kshare__title_chain), which this copy guards
+// without writing it.
 void note_title_span(const void *t, std::size_t size)
 {
 	const auto begin = reinterpret_cast<std::uintptr_t>(t);
