@@ -60,8 +60,12 @@ static char kshare_true[PATH_MAX];	/* kshare-kbench-true, next to it */
 static const char kshare_pad[] =
 	"................................................................................";
 
-enum kb_kind { KB_NONE, KB_READ, KB_TITLE, KB_ARGV, KB_TRUE };
-static const char *const kb_kind_name[] = { "none", "read", "title", "argv", "true" };
+/*
+ * KB_COLD is KB_NONE measured before any process of the boot registered,
+ * with the kernel's kshare_in_use static key still off.
+ */
+enum kb_kind { KB_NONE, KB_READ, KB_TITLE, KB_ARGV, KB_TRUE, KB_COLD };
+static const char *const kb_kind_name[] = { "none", "read", "title", "argv", "true", "cold" };
 
 static uint64_t kb_now(void)
 {
@@ -244,7 +248,7 @@ static int kb_child_main(const char *kind)
 			break;
 	if (k == KB_TRUE)
 		return 0;
-	if (k > KB_TRUE || ready_fd < 0)
+	if (k >= KB_COLD || ready_fd < 0)
 		return 2;
 	kb_child_act(k, index);
 	kb_child_wait(ready_fd);
@@ -667,7 +671,7 @@ static void test_reparent(void)
 
 /* ---- sethostname, setuid ---- */
 
-static void test_sethostname(void)
+static void kb_sethostname(const char *variant)
 {
 	static const char *const names[] = { "kbench-a", "kbench-b" };
 	int b, i, batches = KB_N(7, 2), iters = KB_N(3000, 300);
@@ -680,9 +684,14 @@ static void test_sethostname(void)
 		for (i = 0; i < iters; i++)
 			if (sethostname(names[i & 1], 8))
 				kb_die("sethostname");
-		kb_emit("sethostname", "-", "ns", (double)(kb_now() - t0) / iters);
+		kb_emit("sethostname", variant, "ns", (double)(kb_now() - t0) / iters);
 	}
 	sethostname(saved, strlen(saved));
+}
+
+static void test_sethostname(void)
+{
+	kb_sethostname("-");
 }
 
 /*
@@ -1017,6 +1026,44 @@ static void test_toggle(void)
 	kb_set_enabled(1);
 }
 
+/* ---- before anything registered ---- */
+
+/*
+ * Whether a process of this boot registered (debugfs kshare/in_use, the
+ * state of the static key): 1, 0, or -1 on a kernel without it.
+ */
+static int kb_key_in_use(void)
+{
+	FILE *f = fopen("/sys/kernel/debug/kshare/in_use", "r");
+	int c;
+
+	if (!f)
+		return -1;
+	c = fgetc(f);
+	fclose(f);
+	return c == 'Y';
+}
+
+/*
+ * fork, exec, exit, sethostname, setresuid and reparenting while no
+ * process has registered: every kshare hook is a static branch not taken.
+ * Run first in a boot, before any test registers; the info lines say
+ * whether the key was indeed off throughout.
+ */
+static void test_cold(void)
+{
+	int b, batches = KB_N(5, 2), iters = KB_N(150, 30);
+
+	printf("KBENCH_INFO key_in_use_before_cold %d\n", kb_key_in_use());
+	for (b = 0; b < batches; b++)
+		kb_forker("", kb_kind_name[KB_COLD], "none", iters, 1);
+	kb_sethostname(kb_kind_name[KB_COLD]);
+	kb_in_child(kb_setuid_as, KB_COLD);
+	kb_in_child(kb_reparent_as, KB_COLD);
+	printf("KBENCH_INFO key_in_use_after_cold %d\n", kb_key_in_use());
+	fflush(stdout);
+}
+
 /* ---- main ---- */
 
 static void kb_info(void)
@@ -1038,7 +1085,9 @@ static void kb_info(void)
 	printf("KBENCH_INFO kshare_enabled %ld\n", kb_read_long("/proc/sys/kernel/kshare_enabled"));
 	printf("KBENCH_INFO cpus %ld\n", sysconf(_SC_NPROCESSORS_ONLN));
 	printf("KBENCH_INFO mem_total_kb %ld\n", sysconf(_SC_PHYS_PAGES) * (sysconf(_SC_PAGESIZE) / 1024));
-	printf("KBENCH_INFO kshare_available %d\n", kshare_available(KSHARE_FEATURE_PROC_PID));
+	/* Not kshare_available(), which would register this process. */
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	printf("KBENCH_INFO key_in_use_at_start %d\n", kb_key_in_use());
 	fflush(stdout);
 }
 
@@ -1046,6 +1095,7 @@ static const struct {
 	const char *name;
 	void (*fn)(void);
 } kb_tests[] = {
+	{ "cold", test_cold },
 	{ "fork", test_fork },
 	{ "sethostname", test_sethostname },
 	{ "setuid", test_setuid },
@@ -1085,7 +1135,7 @@ int main(int argc, char **argv)
 	if (child)
 		return kb_forker_main();
 
-	/* kshare_available() only reads the header: the process page stays untouched. */
+	/* Nothing here registers: the children's kinds decide who does. */
 	kb_info();
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick")) {
