@@ -3,7 +3,8 @@
 // out, in ordinary memory (as tests/unit/simulated_area.hpp builds it for
 // the unit tests), every field valid, attached with kshare__attach(); and
 // the kernel's writers, which rewrite its records with the kernel's
-// protocol (counter odd, barrier, write, barrier, counter even). Shared by
+// protocol (counter odd, barrier, write, barrier, counter even), and the
+// kernel's reader of the title page, the latch (<kshare/uapi.h>). Shared by
 // kshare-bench --host and kshare-scaling.
 #ifndef KSHARE_BENCH_SIMULATED_AREA_HPP
 #define KSHARE_BENCH_SIMULATED_AREA_HPP
@@ -105,7 +106,7 @@ inline void area_init()
 	h.proc_size = sizeof(kshare_proc_page);
 	h.uts_offset = sizeof(h);
 	h.uts_size = sizeof(kshare_uts);
-	h.title_size = page;
+	h.title_size = sizeof(kshare_title);
 	auto &p = area.proc();
 	p.pid = 424242;
 	p.mm_serial = 7;
@@ -179,26 +180,33 @@ inline void write_title(int flip)
 	kshare_setproctitle("-%s", sim_titles[flip & 1]);
 }
 
-// kshare_title_snapshot(): the kernel's reader of the title page
-// (/proc/PID/cmdline), 4 tries, never waiting. Return the tries used, 5 if
-// it gave up.
+// kshare_title_read(): the kernel's reader of the title page
+// (/proc/PID/cmdline), the latch's: 16 tries at the slot the counter
+// points at, never waiting, then the last title it read whole. Return the
+// tries used, 17 if it fell back on the last title.
+inline constexpr int kernel_title_tries = 16;
+
 inline int kernel_read_title(char *buf)
 {
+	static thread_local char last[KSHARE_TITLE_LEN];
 	const kshare_title &t = area.title();
-	for (int tries = 0; tries < 4; tries++) {
+	for (int tries = 0; tries < kernel_title_tries; tries++) {
 		const std::uint32_t seq = load(t.seq, std::memory_order_acquire);
-		if (seq & 1)
-			continue;
-		const std::uint32_t len = std::min<std::uint32_t>(load(t.len), 4095 - 16);
+		const kshare_title_slot &s = t.slot[seq & 1];
+		const bool set = load(s.flags) & KSHARE_TITLE_SET;
+		const std::uint32_t len = std::min<std::uint32_t>(load(s.len), KSHARE_TITLE_LEN - 1);
 		for (std::uint32_t i = 0; i < len; i++)
-			buf[i] = load(t.title[i]);
+			buf[i] = load(s.title[i]);
 		rmb();
 		if (load(t.seq) != seq)
 			continue;
-		buf[strnlen(buf, len)] = '\0';
+		const std::size_t n = set ? strnlen(buf, len) : 0;
+		buf[n] = '\0';
+		std::memcpy(last, buf, n + 1);
 		return tries + 1;
 	}
-	return 5;
+	std::memcpy(buf, last, std::strlen(last) + 1);
+	return kernel_title_tries + 1;
 }
 
 // Build the area, attach it with its title page, and set a title there.

@@ -22,15 +22,16 @@ extern std::atomic<bool> environment_ready;
 extern const kshare_uts empty_uts_record;
 const kshare_uts *uts_record();
 
-// The title record and its capacity in bytes, the NUL included; nullptr if
-// there is none this library can write. With @map_it, the first call asks
-// the kernel for the title page (PR_KSHARE_MAP_TITLE); without, it only
-// finds one that is mapped already (another copy's).
-kshare_title *title_record(std::size_t *capacity, bool map_it);
+// The title page, the latch of <kshare/uapi.h>; nullptr if there is none
+// this library can write (the kernel's title_size is at least
+// sizeof(kshare_title)). With @map_it, the first call asks the kernel for
+// the title page (PR_KSHARE_MAP_TITLE); without, it only finds one that is
+// mapped already (another copy's).
+kshare_title *title_record(bool map_it);
 
 // The title page is about to be given up: show its title through argv
 // instead, and take it off the page so that the kernel shows argv.
-void carry_title_over(kshare_title *t, std::size_t capacity);
+void carry_title_over(kshare_title *t);
 
 // Stop reading the area, for good: this copy of the library only.
 void detach();

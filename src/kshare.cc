@@ -6,6 +6,7 @@
 #include "internal.h"
 #include "syscall.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdarg>
@@ -39,10 +40,9 @@ constinit std::atomic<bool> looked{false};
 // Set for good by kshare_detach(): the area is, or is about to be, gone.
 constinit std::atomic<bool> detached{false};
 // The title page, a mapping of its own: asked for at the first title
-// (title_looked), or nullptr; and its capacity. title_gone: given up for
-// good (unmapped, moved, made read-only), titles go to argv from then on.
+// (title_looked), or nullptr. title_gone: given up for good (unmapped,
+// moved, made read-only), titles go to argv from then on.
 constinit std::atomic<kshare_title *> title{nullptr};
-constinit std::atomic<std::size_t> title_cap{0};
 constinit std::atomic<bool> title_looked{false};
 constinit std::atomic<bool> title_gone{false};
 // The addresses the area and the title page span, for kshare_munmap() and
@@ -78,11 +78,12 @@ const kshare_uts *uts_of(const kshare_sys_header *h)
 						    h->uts_offset);
 }
 
-// Whether this kernel offers a title page this library can write.
+// Whether this kernel offers a title page this library can write: the
+// latch of <kshare/uapi.h>, two slots of KSHARE_TITLE_LEN bytes of title.
 bool offers_title(const kshare_sys_header *h)
 {
 	return h && h->header_size >= end_of_title_size && (h->features & KSHARE_FEATURE_TITLE) &&
-	       h->title_size > sizeof(kshare_title);
+	       h->title_size >= sizeof(kshare_title);
 }
 
 // Everything the fast paths rely on, checked once: a kernel with another ABI
@@ -110,18 +111,22 @@ std::uintptr_t page()
 	return ps;
 }
 
-// The title page @t (nullptr: none) as this copy's, @h's title_size long.
-// Its capacity is stored before it (release: a reader that loads the page
-// with acquire finds its capacity), and never taken back to 0: a reader
-// racing with a detach may still get the page, never a capacity of 0.
+// The bytes the title page's mapping spans: its title_size, in whole pages
+// (the kernel maps one page, whatever part of it the record uses).
+std::size_t title_span(const kshare_sys_header *h)
+{
+	const std::size_t size = h && offers_title(h) ? h->title_size : 0;
+	return std::max<std::size_t>((size + page() - 1) & ~(page() - 1), page());
+}
+
+// The title page @t (nullptr: none) as this copy's.
 void publish_title(kshare_title *t, const kshare_sys_header *h)
 {
 	const auto begin = reinterpret_cast<std::uintptr_t>(t);
 
 	if (t) {
-		title_cap.store(h->title_size - sizeof(kshare_title), std::memory_order_relaxed);
 		title_begin.store(begin, std::memory_order_relaxed);
-		title_end.store(begin + h->title_size, std::memory_order_relaxed);
+		title_end.store(begin + title_span(h), std::memory_order_relaxed);
 	}
 	title.store(t, std::memory_order_release);
 	title_looked.store(true, std::memory_order_release);
@@ -250,17 +255,13 @@ const kshare_uts *uts_record()
 	return __atomic_load_n(&kshare__uts, __ATOMIC_RELAXED);
 }
 
-kshare_title *title_record(std::size_t *capacity, bool map_it)
+kshare_title *title_record(bool map_it)
 {
-	// Every title after the first: the page is there (acquire: its
-	// capacity with it).
-	if (kshare_title *t = title.load(std::memory_order_acquire)) {
-		*capacity = title_cap.load(std::memory_order_relaxed);
+	// Every title after the first: the page is there.
+	if (kshare_title *t = title.load(std::memory_order_acquire))
 		return t;
-	}
 	const kshare_sys_header *h = lookup();
 
-	*capacity = 0;
 	if (!h || title_gone.load(std::memory_order_relaxed))
 		return nullptr;
 	if (!title_looked.load(std::memory_order_acquire)) {
@@ -280,11 +281,9 @@ kshare_title *title_record(std::size_t *capacity, bool map_it)
 			return nullptr;
 		use_title(t, h);
 		if (t && map_it)
-			announce_title(t, h->title_size);
+			announce_title(t, title_span(h));
 	}
-	kshare_title *t = title.load(std::memory_order_acquire);
-	*capacity = t ? title_cap.load(std::memory_order_relaxed) : 0;
-	return t;
+	return title.load(std::memory_order_acquire);
 }
 
 void detach()
@@ -293,7 +292,7 @@ void detach()
 	// call, after a raw munmap). If this copy never looked, it never used
 	// the title page either.
 	if (kshare_title *t = title.load(std::memory_order_relaxed))
-		carry_title_over(t, title_cap.load(std::memory_order_relaxed));
+		carry_title_over(t);
 	detached.store(true, std::memory_order_relaxed);
 	// Pairs with the fence in use() and use_title().
 	std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -303,7 +302,7 @@ void detach()
 void detach_title()
 {
 	if (kshare_title *t = title.load(std::memory_order_relaxed))
-		carry_title_over(t, title_cap.load(std::memory_order_relaxed));
+		carry_title_over(t);
 	title_gone.store(true, std::memory_order_relaxed);
 	// Pairs with the fence in use_title().
 	std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -425,7 +424,7 @@ spans current_spans()
 			s.area_to = map.area + (ok ? h->map_size : page());
 			if (map.title && !title_begin.load(std::memory_order_relaxed))
 				note_title_span(reinterpret_cast<void *>(map.title),
-						ok && offers_title(h) ? h->title_size : page());
+						title_span(ok ? h : nullptr));
 		}
 		errno = saved_errno;
 	}

@@ -217,63 +217,127 @@ std::size_t joined_arguments(char *buf, std::size_t size)
 
 // ---- the title page ----
 
-// The title page's writers take its sequence counter from even to odd as a
-// lock shared by every copy of the library in the process (the preload
-// shim's and libkshare.so's); the kernel's reader and kshare_getproctitle()
-// only read it. A counter left odd (a writer that died in a raw clone()
-// child, a program that scribbles on its own page) is taken over after a
-// bounded wait, always by moving it forward: the kernel's reader compares
-// counters, and one that went backwards could pair two different titles.
+// The page is a latch (<kshare/uapi.h>, the kernel's
+// raw_write_seqcount_latch()): two slots and a counter whose lowest bit
+// says which slot a reader takes. The writer makes the counter odd and
+// writes slot 0 while readers take slot 1, then makes it even and writes
+// slot 1 while readers take slot 0, with a release fence before and after
+// each move of the counter. So a reader (the kernel's, for
+// /proc/PID/cmdline, and kshare_getproctitle()) never waits for a writer
+// and never copies a slot being written; it only tries again when the
+// counter moved during its copy.
+//
+// The counter is also the lock between the writers of every copy of the
+// library in the process (the preload shim's, libkshare.so's, static
+// ones): this library's writers end a write by moving it on from even to
+// the next multiple of 4, so that its value modulo 4, its phase, says
+// whether a write is under way: 0 nobody writes; 1 slot 0 is being
+// written; 2 slot 1 is. A writer takes the page by moving the counter from
+// phase 0 to 1 with a CAS. The kernel looks at the lowest bit only.
+constexpr std::uint32_t phase(std::uint32_t seq)
+{
+	return seq & 3;
+}
+
+// Bytes of title in one slot, its NUL included.
+constexpr std::size_t title_capacity = KSHARE_TITLE_LEN;
+
+// A counter that stays out of phase 0 (a writer that died in a raw clone()
+// child, a program that scribbles on its own page, another copy's writer
+// preempted for longer than the wait) is taken over after a bounded wait.
+// It keeps no reader from a title meanwhile: readers take the slot nobody
+// writes. The taker continues from where the counter is, always moving it
+// forward (a counter that came back to a value a reader saw could make the
+// reader keep a copy that a write overlapped), to the next value of the
+// phase it is to write in. From phase 0, phase 1: slot 0 to write. From
+// phase 1, phase 1 again: slot 0 to write, readers staying on slot 1,
+// which is whole. From phase 2, phase 2 again: slot 1 to write first,
+// readers staying on slot 0. From phase 3, which no writer of this library
+// leaves, phase 1.
+constexpr std::uint32_t claim_value(std::uint32_t seq)
+{
+	return seq + (phase(seq) == 0 ? 1 : phase(seq) == 3 ? 2 : 4);
+}
+
 constexpr int takeover_tries = 100;
 
+// Take the page for a write (phase 0 to 1), waiting a bounded time for
+// another copy's writer; then take it over (see claim_value()). Return the
+// counter's new value, 0 if somebody keeps rewriting it: leave the title
+// alone then. Acquire: the last writer's stores to the slots come before
+// this one's; release: the fence the header asks for before the counter
+// moves.
 std::uint32_t lock_title(kshare_title *t)
 {
 	std::uint32_t seq = __atomic_load_n(&t->seq, __ATOMIC_RELAXED);
 
 	for (int i = 0; i < lock_spins; i++) {
-		if (!(seq & 1) && __atomic_compare_exchange_n(&t->seq, &seq, seq + 1, false,
-							      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		if (phase(seq) == 0 && __atomic_compare_exchange_n(&t->seq, &seq, seq + 1, false,
+								   __ATOMIC_ACQ_REL,
+								   __ATOMIC_RELAXED))
 			return seq + 1;
 		if (i > 100)
 			sched_yield();
 		seq = __atomic_load_n(&t->seq, __ATOMIC_RELAXED);
 	}
 	for (int i = 0; i < takeover_tries; i++) {
-		const std::uint32_t next = seq + ((seq & 1) ? 2 : 1);
-		if (__atomic_compare_exchange_n(&t->seq, &seq, next, false, __ATOMIC_ACQUIRE,
+		const std::uint32_t next = claim_value(seq);
+		if (__atomic_compare_exchange_n(&t->seq, &seq, next, false, __ATOMIC_ACQ_REL,
 						__ATOMIC_RELAXED))
 			return next;
 	}
-	return 0; // somebody keeps rewriting it: leave the title alone
+	return 0;
 }
 
-void unlock_title(kshare_title *t, std::uint32_t odd_seq)
+// The title bytes are read while a writer may be storing them (another
+// copy's, or a program's own): every access on both sides is a relaxed
+// atomic, and the counter decides what counts. Stores are as wide as the
+// destination's alignment allows, up to a word: slot 0's title starts
+// 8-byte aligned, slot 1's 4-byte aligned, so a 64-byte title is 8 stores
+// in one slot and 9 in the other, not 64.
+template <typename T> void store_piece(char *dst, const char *src)
 {
-	// Release pairs with the kernel's smp_load_acquire() of ->seq and with
-	// the acquire in read_title_page(): the title is complete before the
-	// counter is even again. A CAS, not a store: if a waiter took the lock
-	// over meanwhile, the counter is its to end, and must not go back.
-	__atomic_compare_exchange_n(&t->seq, &odd_seq, odd_seq + 1, false, __ATOMIC_RELEASE,
-				    __ATOMIC_RELAXED);
+	T v;
+	std::memcpy(&v, src, sizeof(v));
+	__atomic_store_n(reinterpret_cast<T *>(dst), v, __ATOMIC_RELAXED);
 }
 
-// The title bytes are read while a writer may be storing them: every access
-// on both sides is a relaxed atomic, and the counter decides what counts.
-// Stores go a word at a time where the page is aligned (the title starts
-// 8-byte aligned), so a 64-byte title is 8 stores, not 64.
 void store_racy(char *dst, const char *src, std::size_t n)
 {
 	std::size_t i = 0;
+	const auto misaligned = [&](std::size_t size) {
+		return reinterpret_cast<std::uintptr_t>(dst + i) & size;
+	};
 
-	for (; i < n && reinterpret_cast<std::uintptr_t>(dst + i) % 8; i++)
-		__atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
-	for (; i + 8 <= n; i += 8) {
-		std::uint64_t w;
-		std::memcpy(&w, src + i, 8);
-		__atomic_store_n(reinterpret_cast<std::uint64_t *>(dst + i), w, __ATOMIC_RELAXED);
+	if (n - i >= 1 && misaligned(1)) {
+		store_piece<std::uint8_t>(dst + i, src + i);
+		i += 1;
 	}
-	for (; i < n; i++)
-		__atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
+	if (n - i >= 2 && misaligned(2)) {
+		store_piece<std::uint16_t>(dst + i, src + i);
+		i += 2;
+	}
+	if (n - i >= 4 && misaligned(4)) {
+		store_piece<std::uint32_t>(dst + i, src + i);
+		i += 4;
+	}
+	if (misaligned(7)) { // short of a word: what is left, a byte at a time
+		for (; i < n; i++)
+			store_piece<std::uint8_t>(dst + i, src + i);
+		return;
+	}
+	for (; n - i >= 8; i += 8)
+		store_piece<std::uint64_t>(dst + i, src + i);
+	if (n - i >= 4) {
+		store_piece<std::uint32_t>(dst + i, src + i);
+		i += 4;
+	}
+	if (n - i >= 2) {
+		store_piece<std::uint16_t>(dst + i, src + i);
+		i += 2;
+	}
+	if (n - i >= 1)
+		store_piece<std::uint8_t>(dst + i, src + i);
 }
 
 void load_racy(char *dst, const char *src, std::size_t n)
@@ -290,10 +354,28 @@ struct title_pieces {
 	int n;
 };
 
+// One slot: the title (cut at the slot's capacity), its NUL, its length and
+// KSHARE_TITLE_SET; or, @title nullptr, no title (length 0, no flag).
+void write_slot(kshare_title_slot &s, const title_pieces *title)
+{
+	std::size_t len = 0;
+
+	if (title) {
+		for (int i = 0; i < title->n && len < title_capacity - 1; i++) {
+			const std::size_t n = std::min(title->len[i], title_capacity - 1 - len);
+			store_racy(s.title + len, title->text[i], n);
+			len += n;
+		}
+		__atomic_store_n(&s.title[len], '\0', __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&s.len, static_cast<std::uint32_t>(len), __ATOMIC_RELAXED);
+	__atomic_store_n(&s.flags, title ? KSHARE_TITLE_SET : 0u, __ATOMIC_RELAXED);
+}
+
 // This copy of the library's writers, serialised here before they take the
-// page's counter: so that fork() can wait for a title being written (see
-// before_fork()) without holding the page's counter odd, which would make
-// the kernel's copy of the title for the child fail. A mutex, as argv_lock.
+// page's counter: so that the page's lock is only ever contended by
+// another copy's writer, and so that fork() can wait for a title being
+// written (see before_fork()). A mutex, as argv_lock.
 pthread_mutex_t title_lock = PTHREAD_MUTEX_INITIALIZER;
 
 bool lock_writers()
@@ -306,107 +388,127 @@ void unlock_writers()
 	pthread_mutex_unlock(&title_lock);
 }
 
-// Take the writers' locks. With one thread in the process no other writer
+// One write of the page. With one thread in the process no other writer
 // can run (setproctitle() is not async-signal-safe, and fork() is not
-// called from inside it), so a plain store of the odd counter does, and an
-// uncontended title costs no atomic read-modify-write; else this copy's
-// lock, then the page's CAS lock. Return the odd counter, 0 if the page
-// could not be had (see lock_title()).
-struct title_write {
-	bool alone = false;
-	bool writers = false;
+// called from inside it), so plain stores move the counter, from wherever
+// it is (see claim_value()), and an uncontended title costs no atomic
+// read-modify-write; else this copy's lock, then the page's CAS lock, and
+// every later move of the counter a CAS too: one that fails means another
+// copy's writer took the page over (see lock_title()), and the rest of
+// the write is its.
+class title_write {
+public:
+	explicit title_write(kshare_title *t) : t_(t), alone_(__libc_single_threaded)
+	{
+		if (alone_) {
+			seq_ = claim_value(__atomic_load_n(&t->seq, __ATOMIC_RELAXED));
+			std::atomic_thread_fence(std::memory_order_release);
+			__atomic_store_n(&t->seq, seq_, __ATOMIC_RELAXED);
+		} else {
+			writers_ = lock_writers();
+			seq_ = lock_title(t);
+		}
+		// The counter moves before any byte of a slot: pairs with the
+		// readers' acquire fence before their second read of ->seq.
+		std::atomic_thread_fence(std::memory_order_release);
+	}
+	~title_write()
+	{
+		// Phase 2 to the next phase 0: the write is over. Release: the
+		// slot is complete before the counter moves.
+		if (seq_)
+			move(seq_ + 2, false);
+		if (writers_)
+			unlock_writers();
+	}
+	title_write(const title_write &) = delete;
+	title_write &operator=(const title_write &) = delete;
+
+	// Whether the page is this write's.
+	explicit operator bool() const { return seq_ != 0; }
+
+	// Both slots, each while the readers take the other one.
+	void write(const title_pieces *title)
+	{
+		kshare_title_slot *slot = t_->slot;
+
+		if (phase(seq_) == 2) {
+			// Taken over in phase 2: slot 1 may be half written.
+			write_slot(slot[1], title);
+			if (!move(seq_ + 3, true)) // phase 1: readers on slot 1
+				return;
+		}
+		write_slot(slot[0], title);
+		if (move(seq_ + 1, true)) // phase 2: readers on slot 0
+			write_slot(slot[1], title);
+	}
+
+private:
+	// The counter from seq_ to @to, with a release fence before it (the
+	// slot written before, to readers that see @to) and, if @more is to
+	// be written, after it (@to before the slot's bytes). False if
+	// another copy's writer took the page over.
+	bool move(std::uint32_t to, bool more)
+	{
+		std::uint32_t from = seq_;
+
+		std::atomic_thread_fence(std::memory_order_release);
+		if (alone_)
+			__atomic_store_n(&t_->seq, to, __ATOMIC_RELAXED);
+		else if (!__atomic_compare_exchange_n(&t_->seq, &from, to, false,
+						      __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			to = 0;
+		seq_ = to;
+		if (more && to)
+			std::atomic_thread_fence(std::memory_order_release);
+		return to != 0;
+	}
+
+	kshare_title *t_;
+	bool alone_;
+	bool writers_ = false;
+	std::uint32_t seq_ = 0;
 };
 
-std::uint32_t begin_title_write(kshare_title *t, title_write &w)
+void write_title_page(kshare_title *t, const title_pieces *title)
 {
-	w.alone = __libc_single_threaded;
-	if (w.alone) {
-		const std::uint32_t seq = __atomic_load_n(&t->seq, __ATOMIC_RELAXED);
-		if (!(seq & 1)) {
-			__atomic_store_n(&t->seq, seq + 1, __ATOMIC_RELAXED);
-			// Pairs with the acquire of the kernel's and getproctitle()'s
-			// second read of ->seq: the odd counter is seen before any
-			// byte of the new title.
-			std::atomic_thread_fence(std::memory_order_release);
-			return seq + 1;
-		}
-		w.alone = false; // left odd: the bounded takeover below
-	}
-	w.writers = lock_writers();
-	const std::uint32_t seq = lock_title(t);
-	if (!seq && w.writers)
-		unlock_writers();
-	return seq;
+	if (title_write w{t})
+		w.write(title);
 }
 
-void end_title_write(kshare_title *t, std::uint32_t seq, const title_write &w)
-{
-	if (w.alone) {
-		// Release pairs with the readers' acquire of ->seq.
-		__atomic_store_n(&t->seq, seq + 1, __ATOMIC_RELEASE);
-		return;
-	}
-	unlock_title(t, seq);
-	if (w.writers)
-		unlock_writers();
-}
-
-void write_title_page(kshare_title *t, std::size_t capacity, const title_pieces *title)
-{
-	title_write w;
-	const std::uint32_t seq = begin_title_write(t, w);
-
-	if (!seq)
-		return;
-	std::size_t len = 0;
-	if (title) {
-		for (int i = 0; i < title->n && len < capacity - 1; i++) {
-			const std::size_t n = std::min(title->len[i], capacity - 1 - len);
-			store_racy(t->title + len, title->text[i], n);
-			len += n;
-		}
-		__atomic_store_n(&t->title[len], '\0', __ATOMIC_RELAXED);
-	}
-	__atomic_store_n(&t->len, static_cast<std::uint32_t>(len), __ATOMIC_RELAXED);
-	__atomic_store_n(&t->flags, title ? KSHARE_TITLE_SET : 0u, __ATOMIC_RELAXED);
-	end_title_write(t, seq, w);
-}
-
-void write_title_page(kshare_title *t, std::size_t capacity, const char *title)
+void write_title_page(kshare_title *t, const char *title)
 {
 	const title_pieces one{{title}, {std::strlen(title)}, 1};
-	write_title_page(t, capacity, &one);
+	write_title_page(t, &one);
 }
 
 // No title: /proc/PID/cmdline shows the arguments again.
 void clear_title_page(kshare_title *t)
 {
-	write_title_page(t, 0, static_cast<const title_pieces *>(nullptr));
+	write_title_page(t, static_cast<const title_pieces *>(nullptr));
 }
 
-// A consistent copy of the title in @t into @buf (@size bytes), read under
-// the sequence counter without writing to the page, so that a busy reader
-// never makes the kernel's reader give up. Return whether a title is set;
-// -1 if no consistent copy could be had (a writer that never stops).
+// A consistent copy of the title in @t into @buf (@size bytes), read as the
+// kernel reads it: the slot the counter points at, kept if the counter did
+// not move meanwhile. Only reads the page, so that a busy reader never
+// makes the kernel's reader try again. Return whether a title is set; -1 if
+// no consistent copy could be had (a writer that never stops).
 constexpr int read_tries = 1000;
 
-int read_title_page(const kshare_title *t, std::size_t capacity, char *buf, std::size_t size)
+int read_title_page(const kshare_title *t, char *buf, std::size_t size)
 {
-	const std::size_t cap = std::min(capacity, size);
+	const std::size_t cap = std::min(title_capacity, size);
 
 	for (int i = 0; i < read_tries; i++) {
+		// Pairs with the writer's release fence before it moved ->seq.
 		const std::uint32_t seq = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
-		if (seq & 1) {
-			if (i > 100)
-				sched_yield();
-			continue;
-		}
-		const bool set = __atomic_load_n(&t->flags, __ATOMIC_RELAXED) & KSHARE_TITLE_SET;
+		const kshare_title_slot &s = t->slot[seq & 1];
+		const bool set = __atomic_load_n(&s.flags, __ATOMIC_RELAXED) & KSHARE_TITLE_SET;
 		const std::size_t len =
-			std::min<std::size_t>(__atomic_load_n(&t->len, __ATOMIC_RELAXED), cap - 1);
+			std::min<std::size_t>(__atomic_load_n(&s.len, __ATOMIC_RELAXED), cap - 1);
 		if (set)
-			load_racy(buf, t->title, len);
-		// Pairs with the release in unlock_title().
+			load_racy(buf, s.title, len);
+		// Pairs with the writer's release fence after it moved ->seq.
 		std::atomic_thread_fence(std::memory_order_acquire);
 		if (__atomic_load_n(&t->seq, __ATOMIC_RELAXED) != seq)
 			continue;
@@ -417,11 +519,14 @@ int read_title_page(const kshare_title *t, std::size_t capacity, char *buf, std:
 	return -1;
 }
 
-// fork() while another thread writes the title: the kernel copies the title
-// for the child only if the page is stable, and the argv fallback's strings
-// are copied as they are. The handlers make fork() wait for a write in
-// progress, in this copy of the library, and hold off new ones until the
-// child exists; the page's counter stays even throughout.
+// fork() while another thread writes the title: the kernel copies the
+// child's title from the latch, whole whatever the writer is doing, but
+// the child must not inherit this copy's locks held by a thread it does
+// not have, nor the argv fallback's strings half written. The handlers
+// make fork() wait for a write in progress, in this copy of the library,
+// and hold off new ones until the child exists; the page's counter is in
+// phase 0 at fork() (unless another copy writes), so that a child of a
+// copy of the page in ordinary memory finds it whole too.
 bool fork_writers_locked;
 bool fork_argv_locked;
 
@@ -448,11 +553,11 @@ void after_fork()
 
 std::atomic<bool> environment_ready{false};
 
-void carry_title_over(kshare_title *t, std::size_t capacity)
+void carry_title_over(kshare_title *t)
 {
-	char buf[4096];
+	char buf[title_capacity];
 
-	if (read_title_page(t, capacity, buf, sizeof(buf)) != 1)
+	if (read_title_page(t, buf, sizeof(buf)) != 1)
 		return;
 	// argv first, then the page: ps never falls back to the old argv.
 	set_argv_title(buf);
@@ -520,20 +625,19 @@ extern "C" {
 void kshare_vsetproctitle(const char *fmt, va_list ap)
 {
 	char buf[4096];
-	std::size_t cap;
 
 	// The first title maps the title page; clearing one needs no page
 	// unless a title is on it.
-	if (kshare_title *t = title_record(&cap, fmt != nullptr)) {
+	if (kshare_title *t = title_record(fmt != nullptr)) {
 		title_pieces pieces;
 		if (!fmt)
 			clear_title_page(t);
 		else if (plain_title(fmt, ap, pieces))
-			// The pieces go to the page as they are, within what a
-			// formatted title may hold.
-			write_title_page(t, std::min(cap, sizeof(buf)), &pieces);
+			// The pieces go to the page as they are: a slot holds less
+			// than a formatted title may.
+			write_title_page(t, &pieces);
 		else
-			write_title_page(t, cap, format_title(buf, sizeof(buf), fmt, ap));
+			write_title_page(t, format_title(buf, sizeof(buf), fmt, ap));
 		return;
 	}
 	// The argv area is claimed before the title is formatted: the claim
@@ -557,18 +661,17 @@ ssize_t kshare_getproctitle(char *buf, size_t size)
 {
 	char title[4096];
 	std::size_t len = 0;
-	std::size_t cap;
-	kshare_title *t = title_record(&cap, false);
+	kshare_title *t = title_record(false);
 	int set = 0;
 
 	if (t) {
-		set = read_title_page(t, cap, title, sizeof(title));
+		set = read_title_page(t, title, sizeof(title));
 		if (set < 0 && lock_writers()) {
-			// A writer that never let go (preempted mid-title, or
-			// writing in a loop): hold this copy's writers off and try
-			// again. Never the page's counter: held odd, it would fail
-			// this very read.
-			set = read_title_page(t, cap, title, sizeof(title));
+			// A writer in a loop, whose every write moved the counter
+			// during a copy: hold this copy's writers off and try
+			// again. Only the mutex: the page's counter is never
+			// written by a reader.
+			set = read_title_page(t, title, sizeof(title));
 			unlock_writers();
 		}
 		len = set > 0 ? std::strlen(title) : 0;

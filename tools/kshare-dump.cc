@@ -237,11 +237,13 @@ void hex_field(const char *name, std::uint64_t value, const std::string &note)
 
 // The title page: the process's own words, not the kernel's, in a mapping
 // of its own. Another process cannot read it (the mapping is VM_IO, out of
-// ptrace's reach).
+// ptrace's reach). Read as a reader of the latch reads it: the counter, the
+// page, the counter again, bounded; then both slots, and the one a reader
+// takes (slot seq & 1).
 void dump_title(const memory &mem, std::uintptr_t ta, const kshare_sys_header &h, bool file)
 {
-	if (!(h.features & KSHARE_FEATURE_TITLE) || h.title_size <= sizeof(kshare_title)) {
-		std::printf("title page: none (this kernel does not offer one)\n");
+	if (!(h.features & KSHARE_FEATURE_TITLE) || h.title_size < sizeof(kshare_title)) {
+		std::printf("title page: none (this kernel does not offer one this tool reads)\n");
 		return;
 	}
 	if (!ta) {
@@ -249,21 +251,43 @@ void dump_title(const memory &mem, std::uintptr_t ta, const kshare_sys_header &h
 						     : "not mapped (no title set through it)");
 		return;
 	}
-	kshare_title t{};
-	char text[128] = "";
 	std::printf("title page at %#" PRIxPTR " (%u bytes)\n", ta, h.title_size);
-	if (!mem.try_read(ta, &t, sizeof(t))) {
-		std::printf("  (not readable from this process)\n");
-		return;
+	static kshare_title t;
+	bool stable = false;
+	int tries = 0;
+	for (; tries < read_tries && !stable; tries++) {
+		std::uint32_t seq0 = 0, seq1 = 0;
+		if (!mem.try_read(ta, &seq0, sizeof(seq0)) || !mem.try_read(ta, &t, sizeof(t))) {
+			std::printf("  (not readable from this process)\n");
+			return;
+		}
+		std::atomic_thread_fence(std::memory_order_acquire);
+		mem.read(ta, &seq1, sizeof(seq1));
+		stable = seq0 == seq1 && t.seq == seq0;
 	}
-	if (!mem.try_read(ta + sizeof(t), text, sizeof(text) - 1))
-		text[0] = '\0';
-	text[sizeof(text) - 1] = '\0';
-	field("seq", t.seq, t.seq & 1 ? "(odd: being written)" : "");
-	field("len", t.len);
-	hex_field("flags", t.flags, bit_names(t.flags, { { KSHARE_TITLE_SET, "set" } }));
-	std::printf("  %-13s \"%.*s\"%s\n", "title", static_cast<int>(std::min<std::uint32_t>(t.len, 120)),
-		    text, t.len > 120 ? "..." : "");
+	static const char *const phases[] = { "no write under way", "slot 0 being written",
+					      "slot 1 being written",
+					      "odd, not a phase the library leaves" };
+	char note[128];
+	std::snprintf(note, sizeof(note), "(%s; readers take slot %u; %s after %d %s)",
+		      phases[t.seq & 3], t.seq & 1,
+		      stable ? "stable" : "kept changing: slots below may be torn", tries,
+		      tries == 1 ? "read" : "reads");
+	field("seq", t.seq, note);
+	field("reserved", t.reserved, t.reserved ? "(not zero)" : "");
+	for (unsigned i = 0; i < 2; i++) {
+		const kshare_title_slot &s = t.slot[i];
+		const std::size_t len =
+			strnlen(s.title, std::min<std::size_t>(s.len, KSHARE_TITLE_LEN - 1));
+		char name[16];
+		std::snprintf(name, sizeof(name), "slot[%u]", i);
+		std::printf("  %s%s\n", name, i == (t.seq & 1) ? " (the one readers take)" : "");
+		field("  len", s.len,
+		      s.len > KSHARE_TITLE_LEN - 1 ? "(past the slot: readers cut it)" : "");
+		hex_field("  flags", s.flags, bit_names(s.flags, { { KSHARE_TITLE_SET, "set" } }));
+		std::printf("  %-13s \"%.*s\"%s\n", "  title", static_cast<int>(std::min<std::size_t>(len, 120)),
+			    s.title, len > 120 ? "..." : "");
+	}
 }
 
 // The UTS record of the system page, under its own sequence counter.

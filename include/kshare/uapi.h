@@ -52,7 +52,7 @@
  * @reserved:	zero. The title page is not part of the area: it is a
  *		mapping of its own, "[kshare_title]", that the process may
  *		write, made by PR_KSHARE_MAP_TITLE at the address it returns.
- * @title_size:	size in bytes of the title page.
+ * @title_size:	sizeof(struct kshare_title) as the kernel knows it.
  */
 struct kshare_sys_header {
 	__u32 magic;
@@ -90,13 +90,15 @@ struct kshare_sys_header {
  *			if KSHARE_MAP_FIXED asks for another address).
  * PR_KSHARE_GET	the same, without mapping anything: ENOENT if none.
  * PR_KSHARE_MAP_TITLE	also map the title page, unless it is mapped.
- * PR_KSHARE_UNMAP	unmap both and end the registration; munmap() of the
- *			area does the same.
+ * PR_KSHARE_UNMAP	unmap both and end the registration. munmap() of the
+ *			area ends it too; the title page, a mapping of its
+ *			own, stays until it is unmapped.
  *
  * Errors: EINVAL for an unknown operation, flag or size (and from a kernel
  * without kshare, which knows no PR_KSHARE); ENODEV when kshare is turned
- * off (kshare=off, kernel.kshare_enabled); EBUSY in a vfork() child, whose
- * parent's address space it is not to register.
+ * off (kshare=off, kernel.kshare_enabled); EBUSY for PR_KSHARE_MAP and
+ * PR_KSHARE_MAP_TITLE in a vfork() child, whose parent's address space it
+ * is not to map into.
  */
 struct kshare_map {
 	__u64 area;
@@ -235,32 +237,53 @@ struct kshare_proc_page {
 	__u32 fsgid;
 };
 
-/* kshare_title.flags */
+/* kshare_title_slot.flags */
 #define KSHARE_TITLE_SET	(1U << 0)	/* show @title, not argv */
+
+/* Bytes of title in one slot, its NUL included. */
+#define KSHARE_TITLE_LEN	2036
+
+/**
+ * struct kshare_title_slot - one copy of the title
+ * @len:	length of the title in bytes, its NUL excluded.
+ * @flags:	KSHARE_TITLE_* bits.
+ * @title:	the title, NUL-terminated.
+ */
+struct kshare_title_slot {
+	__u32 len;
+	__u32 flags;
+	char title[KSHARE_TITLE_LEN];
+};
 
 /**
  * struct kshare_title - the process title, written by the process
- * @seq:	sequence counter: the writer makes it odd, writes @len,
- *		@flags and @title, then makes it even again (release).
- * @len:	length of the title in bytes, its NUL excluded.
- * @flags:	KSHARE_TITLE_* bits.
+ * @seq:	latch counter: its lowest bit says which slot the kernel reads.
  * @reserved:	zero.
- * @title:	the title, NUL-terminated, at most title_size - 17 bytes.
+ * @slot:	two copies of the title.
  *
  * The kernel shows the title in /proc/PID/cmdline, which ps and top read,
- * while KSHARE_TITLE_SET is set, and the original arguments otherwise. It
- * trusts nothing written here: it reads the page a bounded number of times,
- * takes a consistent copy or gives up and shows the arguments, and bounds
- * the title by @len, by the first NUL and by the page. The title is
- * inherited across fork() and cleared by exec(), and lives as long as the
- * page stays mapped.
+ * while KSHARE_TITLE_SET is set, and the original arguments otherwise.
+ *
+ * A latch, as raw_write_seqcount_latch() keeps one: the writer (one at a
+ * time: the threads of a process serialise among themselves) increments
+ * @seq, which makes it odd, and writes slot[0]; increments it again, even,
+ * and writes slot[1]; with a release fence before and after each increment.
+ * A reader loads @seq (acquire), copies slot[@seq & 1], which the writer is
+ * not writing, and keeps the copy if @seq is unchanged after a read
+ * barrier. So a reader never waits for a write to finish, and never sees a
+ * torn title.
+ *
+ * The kernel trusts nothing written here: it tries a bounded number of
+ * times, bounds the title by @len, by the first NUL and by the slot, and
+ * if the counter never held still it shows the last title it read whole
+ * from this page (the arguments if none). The title is inherited across
+ * fork() and cleared by exec(), and lives as long as the page stays
+ * mapped.
  */
 struct kshare_title {
 	__u32 seq;
-	__u32 len;
-	__u32 flags;
 	__u32 reserved;
-	char title[];
+	struct kshare_title_slot slot[2];
 };
 
 #endif /* _UAPI_LINUX_KSHARE_H */

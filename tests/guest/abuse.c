@@ -234,11 +234,7 @@ static int moved_area_falls_back_and_still_works(void)
 			      to + size);
 	KT_EXPECT(title == to + size, "mremap title: %s", strerror(errno));
 	t = (struct kshare_title *)title;
-	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELAXED);
-	strcpy(t->title, "written after the move");
-	t->len = strlen(t->title);
-	t->flags = KSHARE_TITLE_SET;
-	__atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELEASE);
+	kt_title_write(t, "written after the move");
 	KT_EXPECT(!strcmp(cmdline_of(getpid()), "written after the move"), "cmdline '%s'",
 		  cmdline_of(getpid()));
 	return KT_PASS;

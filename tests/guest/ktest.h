@@ -212,6 +212,83 @@ static inline struct kshare_title *kt_title_page(void)
 	return title;
 }
 
+/*
+ * The title on the title page @t as the kernel reads it for
+ * /proc/PID/cmdline (<kshare/uapi.h>): slot seq & 1, which no writer is
+ * writing, kept if the counter did not move meanwhile; cut at the slot, at
+ * @size - 1 bytes and at its first NUL. Its length, -1 if no title is set,
+ * -2 if the counter moved during each of 16 tries (where the kernel shows
+ * the last title it read whole).
+ */
+static inline ssize_t kt_title_read(const struct kshare_title *t, char *buf, size_t size)
+{
+	int tries;
+
+	for (tries = 0; tries < 16; tries++) {
+		uint32_t seq = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+		const struct kshare_title_slot *s = &t->slot[seq & 1];
+		uint32_t flags = __atomic_load_n(&s->flags, __ATOMIC_RELAXED);
+		size_t len = __atomic_load_n(&s->len, __ATOMIC_RELAXED), i;
+
+		if (len > KSHARE_TITLE_LEN - 1)
+			len = KSHARE_TITLE_LEN - 1;
+		if (len > size - 1)
+			len = size - 1;
+		for (i = 0; i < len; i++)
+			buf[i] = __atomic_load_n(&s->title[i], __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&t->seq, __ATOMIC_RELAXED) != seq)
+			continue;
+		if (!(flags & KSHARE_TITLE_SET))
+			return -1;
+		len = strnlen(buf, len);
+		buf[len] = '\0';
+		return (ssize_t)len;
+	}
+	return -2;
+}
+
+/* One slot of a title page, by hand: @title, or no title if it is NULL. */
+static inline void kt_title_slot_write(struct kshare_title_slot *s, const char *title)
+{
+	size_t len = title ? strlen(title) : 0, i;
+
+	if (len > KSHARE_TITLE_LEN - 1)
+		len = KSHARE_TITLE_LEN - 1;
+	for (i = 0; i < len; i++)
+		__atomic_store_n(&s->title[i], title[i], __ATOMIC_RELAXED);
+	__atomic_store_n(&s->title[len], '\0', __ATOMIC_RELAXED);
+	__atomic_store_n(&s->len, (uint32_t)len, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->flags, title ? KSHARE_TITLE_SET : 0, __ATOMIC_RELAXED);
+}
+
+/* The counter of @t to @seq, between release fences, as the latch moves it. */
+static inline void kt_title_seq(struct kshare_title *t, uint32_t seq)
+{
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&t->seq, seq, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+/*
+ * Write @title (NULL: no title) on the title page @t by hand, as
+ * <kshare/uapi.h> says a writer does: the counter odd, slot 0, the counter
+ * even, slot 1; then, as libkshare ends a write, the counter on to the
+ * next multiple of 4 (which tells the library that no write is under
+ * way). For a page whose counter is a multiple of 4 and that nobody else
+ * writes meanwhile.
+ */
+static inline void kt_title_write(struct kshare_title *t, const char *title)
+{
+	uint32_t seq = __atomic_load_n(&t->seq, __ATOMIC_RELAXED);
+
+	kt_title_seq(t, seq + 1);
+	kt_title_slot_write(&t->slot[0], title);
+	kt_title_seq(t, seq + 2);
+	kt_title_slot_write(&t->slot[1], title);
+	kt_title_seq(t, seq + 4);
+}
+
 /* How many lines of /proc/self/maps name @name ("[kshare]"); -1 on error. */
 static inline int kt_maps_count(const char *name)
 {

@@ -22,6 +22,7 @@
 #include <kshare/kshare.h>
 
 #include "ktest.h"
+#include "retitle.h"
 
 /*
  * The title page of this process (ktest.h): registered and mapped at the
@@ -32,14 +33,16 @@ static struct kshare_title *title_page(void)
 {
 	const struct kshare_sys_header *h = kt_header();
 
-	if (!h || !(h->features & KSHARE_FEATURE_TITLE))
+	if (!h || !(h->features & KSHARE_FEATURE_TITLE) ||
+	    h->title_size < sizeof(struct kshare_title))
 		return NULL;
 	return kt_title_page();
 }
 
+/* Bytes of title a slot holds, its NUL included. */
 static size_t capacity(void)
 {
-	return kt_header()->title_size - sizeof(struct kshare_title);
+	return KSHARE_TITLE_LEN;
 }
 
 /* A child that sets @title, tells us, and waits to be killed. */
@@ -383,11 +386,13 @@ static int setproctitle_makes_no_system_call(void)
 }
 
 /*
- * A hostile writer: garbage straight into the page from several threads
- * (bogus lengths, no NUL, the counter left odd), while other processes
- * read /proc/PID/cmdline and run ps. Every read is quick and bounded.
+ * A hostile writer: garbage straight into both slots of the page from
+ * several threads (bogus lengths, lengths past the slot, no NUL, random
+ * flags, the counter set at random and spun), while other processes read
+ * /proc/PID/cmdline and run ps. Every read is quick and bounded: at most a
+ * slot's title and its NUL, NUL-terminated.
  */
-static volatile int garbage_stop;
+static int garbage_stop;
 static long *garbage_writes; /* shared with the test: iterations run */
 
 static void *garbage_writer(void *arg)
@@ -396,28 +401,39 @@ static void *garbage_writer(void *arg)
 	unsigned int x = (unsigned int)(intptr_t)arg * 2654435761u + 1;
 	size_t cap = capacity(), i;
 
-	while (!garbage_stop) {
+	while (!__atomic_load_n(&garbage_stop, __ATOMIC_RELAXED)) {
+		struct kshare_title_slot *s;
+
 		x = x * 1103515245u + 12345u;
-		switch (x % 5) {
-		case 0:	/* bogus length, even counter */
-			t->len = x;
-			t->flags = KSHARE_TITLE_SET;
-			t->seq = (x >> 8) & ~1u;
+		s = &t->slot[(x >> 16) & 1];
+		switch (x % 6) {
+		case 0:	/* bogus length, a set flag, the counter anywhere */
+			__atomic_store_n(&s->len, x, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->flags, KSHARE_TITLE_SET, __ATOMIC_RELAXED);
+			__atomic_store_n(&t->seq, x >> 8, __ATOMIC_RELAXED);
 			break;
-		case 1:	/* no NUL anywhere */
-			memset(t->title, 'G', cap);
-			t->len = cap + (x & 0xff);
+		case 1:	/* no NUL anywhere in either slot, lengths past them */
+			for (i = 0; i < 2; i++) {
+				memset(t->slot[i].title, 'G', cap);
+				__atomic_store_n(&t->slot[i].len, cap + (x & 0xff) + i,
+						 __ATOMIC_RELAXED);
+			}
 			break;
-		case 2:	/* counter left odd */
-			t->seq |= 1;
+		case 2:	/* the counter spun */
+			for (i = 0; i < 1000; i++)
+				__atomic_add_fetch(&t->seq, 1, __ATOMIC_RELAXED);
 			break;
-		case 3:	/* random bytes */
+		case 3:	/* random bytes and flags */
 			for (i = 0; i < 64; i++)
-				t->title[(x + i * 31) % cap] = (char)(x >> (i % 24));
-			t->flags = x;
+				s->title[(x + i * 31) % cap] = (char)(x >> (i % 24));
+			__atomic_store_n(&s->flags, x, __ATOMIC_RELAXED);
+			break;
+		case 4: /* the largest length there is */
+			__atomic_store_n(&s->len, 0xffffffffu, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->flags, KSHARE_TITLE_SET, __ATOMIC_RELAXED);
 			break;
 		default:
-			t->seq = x;
+			__atomic_store_n(&t->seq, x, __ATOMIC_RELAXED);
 			break;
 		}
 		__atomic_add_fetch(garbage_writes, 1, __ATOMIC_RELAXED);
@@ -435,7 +451,7 @@ static double now(void)
 
 static int garbage_in_the_page(void)
 {
-	long reads = 0, max_len = 0;
+	long reads = 0, max_len = 0, unterminated = 0;
 	double worst = 0, end;
 	int ready[2], i;
 	pid_t pid;
@@ -469,6 +485,8 @@ static int garbage_in_the_page(void)
 			worst = took;
 		if (n > max_len)
 			max_len = n;
+		if (n > 0 && buf[n - 1] != '\0' && unterminated++ < 3)
+			kt_diag("%zd bytes with no NUL at their end", n);
 		reads++;
 		if (reads % 500 == 0)
 			KT_EXPECT(system("ps >/dev/null") == 0, "ps failed");
@@ -478,8 +496,174 @@ static int garbage_in_the_page(void)
 		"in 5 s (ps every 500), longest %ld bytes, slowest %.3f ms",
 		__atomic_load_n(garbage_writes, __ATOMIC_RELAXED), reads, max_len, worst * 1e3);
 	KT_EXPECT(max_len <= (long)capacity(), "output of %ld bytes", max_len);
+	KT_EXPECT(unterminated == 0, "%ld reads not NUL-terminated", unterminated);
 	KT_EXPECT(worst < 1.0, "a read took %.3f s", worst);
 	return KT_PASS;
+}
+
+/* A child that runs @fn on its own title page, tells us, and waits. */
+static pid_t child_doing(void (*fn)(struct kshare_title *))
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		fn(title_page());
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	if (read(ready[0], &c, 1) != 1)
+		pid = -1;
+	close(ready[0]);
+	close(ready[1]);
+	return pid;
+}
+
+/* Both slots full to the brim with no NUL, lengths past them, set. */
+static void fill_both_slots(struct kshare_title *t)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		memset(t->slot[i].title, 'G', KSHARE_TITLE_LEN);
+		t->slot[i].len = i ? 0xffffffffu : KSHARE_TITLE_LEN + 100;
+		t->slot[i].flags = KSHARE_TITLE_SET | 0xf0;
+	}
+}
+
+static void fill_then_even(struct kshare_title *t)
+{
+	fill_both_slots(t);
+	kt_title_seq(t, 1000);
+}
+
+static void fill_then_odd(struct kshare_title *t)
+{
+	fill_both_slots(t);
+	kt_title_seq(t, 1001);
+}
+
+/*
+ * Lengths past the slot and no NUL, in the slot the kernel reads (slot 0,
+ * the counter even; slot 1, odd, whose end is the page's): the kernel
+ * shows the slot's title, cut at KSHARE_TITLE_LEN - 1 bytes, and its NUL.
+ */
+static int lengths_past_the_slot_are_cut(void)
+{
+	void (*const fill[])(struct kshare_title *) = { fill_then_even, fill_then_odd };
+	static char buf[4 * 4096], want[KSHARE_TITLE_LEN];
+	int i;
+
+	KT_EXPECT(title_page(), "no title page");
+	memset(want, 'G', KSHARE_TITLE_LEN - 1);
+	for (i = 0; i < 2; i++) {
+		pid_t pid = child_doing(fill[i]);
+		ssize_t n;
+
+		KT_EXPECT(pid > 0, "child");
+		n = kt_read_cmdline(pid, buf, sizeof(buf));
+		end_child(pid);
+		KT_EXPECT(n == KSHARE_TITLE_LEN && !memcmp(buf, want, KSHARE_TITLE_LEN - 1) &&
+				  buf[n - 1] == '\0',
+			  "slot %d: %zd bytes, ending %#x", i, n, n > 0 ? buf[n - 1] : 0);
+	}
+	return KT_PASS;
+}
+
+/*
+ * A title, read whole by the kernel once, then the counter spun and nothing
+ * else written: every read shows the title, whether the kernel copies a
+ * slot whole (both hold the title) or, the counter having moved during each
+ * of its tries, shows the last title it read whole. Never the arguments.
+ */
+static int spinning_counter_still_shows_the_title(void)
+{
+	int ready[2], go[2];
+	long reads, other = 0;
+	char c;
+	pid_t pid;
+
+	KT_EXPECT(title_page(), "no title page");
+	KT_EXPECT(pipe(ready) == 0 && pipe(go) == 0, "pipe");
+	pid = fork();
+	if (pid == 0) {
+		struct kshare_title *t = title_page();
+
+		kshare_setproctitle("-%s", "spun title");
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(1);
+		for (;;)
+			__atomic_add_fetch(&t->seq, 1, __ATOMIC_RELAXED);
+	}
+	KT_EXPECT(pid > 0, "fork");
+	if (read(ready[0], &c, 1) != 1 || seen_as(pid, "spun title") != KT_PASS ||
+	    write(go[1], "g", 1) != 1) {
+		end_child(pid);
+		KT_EXPECT(0, "the child's title before the spinning");
+	}
+	for (reads = 0; reads < 20000; reads++) {
+		char buf[256];
+		ssize_t n = kt_read_cmdline(pid, buf, sizeof(buf));
+
+		if ((n != 11 || memcmp(buf, "spun title", 11)) && other++ < 3)
+			kt_diag("read %ld: %zd bytes '%.*s'", reads, n, n > 0 ? (int)n : 0, buf);
+	}
+	end_child(pid);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	KT_EXPECT(other == 0, "%ld of %ld reads did not show the title", other, reads);
+	return KT_PASS;
+}
+
+/* kshare_setproctitle("kshare-%lu-%lu", n, n) in a loop: ps never sees argv. */
+static int title_never_flickers(void)
+{
+	KT_EXPECT(title_page(), "no title page");
+	return kt_title_never_flickers(kshare_setproctitle, 100000);
+}
+
+/*
+ * kshare_getproctitle() while another thread retitles: always one whole
+ * title that was set, never an older one after a newer, and, once the
+ * writer stopped, the last one.
+ */
+static int getproctitle_while_another_thread_retitles(void)
+{
+	long reads, bad = 0, back = 0, last = -1;
+	struct kt_retitler r;
+	char buf[256], want[256];
+
+	KT_EXPECT(title_page(), "no title page");
+	KT_EXPECT(kt_retitler_start(&r, kshare_setproctitle) == 0, "pthread_create");
+	for (reads = 0; reads < 100000; reads++) {
+		ssize_t n = kshare_getproctitle(buf, sizeof(buf));
+		long v = n >= 0 ? kt_retitled(buf, (size_t)n) : -1;
+
+		if (v < 0 && bad++ < 3)
+			kt_diag("read %ld: %zd '%s'", reads, n, buf);
+		if (v >= 0 && v < last && back++ < 3)
+			kt_diag("read %ld: title %ld after %ld", reads, v, last);
+		if (v > last)
+			last = v;
+	}
+	kt_retitler_stop(&r);
+	kt_diag("%ld reads while %lu titles were set, the last read %ld", reads, r.last, last);
+	KT_EXPECT(bad == 0, "%ld of %ld reads not a whole title that was set", bad, reads);
+	KT_EXPECT(back == 0, "%ld reads went back to an older title", back);
+	snprintf(want, sizeof(want), "%s: kshare-%lu-%lu", program_invocation_short_name, r.last,
+		 r.last);
+	KT_EXPECT(kshare_getproctitle(buf, sizeof(buf)) == (ssize_t)strlen(want) &&
+			  !strcmp(buf, want),
+		  "after the writer: '%s', not '%s'", buf, want);
+	return seen_as(getpid(), want);
 }
 
 /*
@@ -585,7 +769,11 @@ int main(int argc, char **argv)
 		KTEST(reader_races_writer),
 		KTEST(busybox_ps_and_pidof_see_the_title),
 		KTEST(setproctitle_makes_no_system_call),
+		KTEST(title_never_flickers),
+		KTEST(getproctitle_while_another_thread_retitles),
 		KTEST(garbage_in_the_page),
+		KTEST(lengths_past_the_slot_are_cut),
+		KTEST(spinning_counter_still_shows_the_title),
 		KTEST(title_read_needs_no_memory),
 		KTEST(sysctl_off_falls_back_to_argv),
 	};

@@ -236,7 +236,7 @@ static int start_fake(pid_t pid)
 	h->features = KSHARE_FEATURE_PROC_PID | KSHARE_FEATURE_TITLE;
 	h->proc_offset = PAGE;
 	h->proc_size = sizeof(*pp);
-	h->title_size = PAGE;
+	h->title_size = sizeof(struct kshare_title);
 	pp = (struct kshare_proc_page *)(fake.area + PAGE);
 	pp->pid = pid;
 	pp->mm_serial = 7;

@@ -164,7 +164,8 @@ static int kshare_off_asks_nothing(void)
 static int first_title_maps_the_title_page(void)
 {
 	struct kshare_title *t = NULL;
-	char buf[64];
+	char buf[64], page[64];
+	int i;
 
 	START_FAKE();
 	t = (struct kshare_title *)fake.title;
@@ -173,8 +174,15 @@ static int first_title_maps_the_title_page(void)
 	kshare_setproctitle(NULL);
 	EXPECT_CALLS(1, 2, 0);
 	kshare_setproctitle("-%s", "on the page");
-	KT_EXPECT(t->flags & KSHARE_TITLE_SET, "not on the page");
-	KT_EXPECT(!strcmp(t->title, "on the page") && t->len == 11, "page says '%s'", t->title);
+	KT_EXPECT(kt_title_read(t, page, sizeof(page)) == 11 && !strcmp(page, "on the page"),
+		  "page says '%s'", page);
+	/* Both slots, and the counter where no write is under way. */
+	for (i = 0; i < 2; i++)
+		KT_EXPECT(t->slot[i].flags == KSHARE_TITLE_SET && t->slot[i].len == 11 &&
+				  !strcmp(t->slot[i].title, "on the page"),
+			  "slot %d says '%.20s' (%u bytes, flags %#x)", i, t->slot[i].title,
+			  t->slot[i].len, t->slot[i].flags);
+	KT_EXPECT(t->seq == 4, "counter %u after one write", t->seq);
 	kshare_setproctitle("-%s", "again");
 	KT_EXPECT(kshare_getproctitle(buf, sizeof(buf)) == 5 && !strcmp(buf, "again"),
 		  "getproctitle '%s'", buf);
@@ -187,18 +195,17 @@ static int first_title_maps_the_title_page(void)
 static int reader_finds_the_title_page_mapped_by_another_copy(void)
 {
 	struct kshare_title *t;
-	char buf[64];
+	char buf[64], page[64];
 
 	fake.registered = fake.title_mapped = 1;
 	START_FAKE();
 	t = (struct kshare_title *)fake.title;
-	strcpy(t->title, "another copy's title");
-	t->len = strlen(t->title);
-	t->flags = KSHARE_TITLE_SET;
-	KT_EXPECT(kshare_getproctitle(buf, sizeof(buf)) == (ssize_t)t->len &&
-		  !strcmp(buf, t->title), "getproctitle '%s'", buf);
+	kt_title_write(t, "another copy's title");
+	KT_EXPECT(kshare_getproctitle(buf, sizeof(buf)) == 20 &&
+		  !strcmp(buf, "another copy's title"), "getproctitle '%s'", buf);
 	kshare_setproctitle("-%s", "mine");
-	KT_EXPECT(!strcmp(t->title, "mine"), "page says '%s'", t->title);
+	KT_EXPECT(kt_title_read(t, page, sizeof(page)) == 4 && !strcmp(page, "mine"),
+		  "page says '%s'", page);
 	EXPECT_CALLS(1, 1, 0);
 	return KT_PASS;
 }

@@ -221,6 +221,15 @@ TEST(TitleProbe, GetproctitleLeavesEnvironAlone)
 	EXPECT_EQ(run_probe("probe", {"get-leaves-environ"}, {"A=b", "C=d"}), 0);
 }
 
+// The title page's writer continues a counter a dead writer left in the
+// middle of a title, with one thread (plain stores, no wait) and after a
+// second one (the page's lock taken over).
+TEST(TitleProbe, StuckTitleCounterIsContinuedForward)
+{
+	EXPECT_EQ(run_probe("probe", {"stuck-counter", "alone"}), 0);
+	EXPECT_EQ(run_probe("probe", {"stuck-counter", "threads"}), 0);
+}
+
 TEST(TitleProbe, EnvironMovedBeforeMain)
 {
 	EXPECT_EQ(run_probe("probe", {"environ-moved-at-start"}, {"A=b", "C=d"}), 0);
