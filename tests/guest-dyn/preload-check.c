@@ -7,7 +7,8 @@
  * be safe (preinit, fork, vfork, threads, signal handlers), and that the
  * shim really takes effect: under a seccomp filter that makes these system
  * calls fail, the shim still answers from the kshare page, while libc alone
- * gets EPERM.
+ * gets EPERM; and that libbsd's setproctitle(), by that name, sets a title
+ * through the title page that ps never sees flicker.
  *
  *   preload-check shim|libc [--fallback-only]
  *
@@ -30,6 +31,7 @@
 
 #include "../guest/deny.h"
 #include "../guest/ktest.h"
+#include "../guest/retitle.h"
 
 
 static int shim_mode;
@@ -382,6 +384,25 @@ static int kshare_escape_hatch(void)
 	return KT_PASS;
 }
 
+/*
+ * libbsd's setproctitle(), which the shim defines and libc does not: a
+ * program calling it by that name gets the title page. While a thread
+ * retitles through it as fast as it can, ps never sees the arguments nor a
+ * torn title (tests/guest/retitle.h).
+ */
+static int kshare_setproctitle_never_flickers(void)
+{
+	kt_setproctitle_fn set = (kt_setproctitle_fn)dlsym(RTLD_DEFAULT, "setproctitle");
+	struct kshare_map map;
+
+	KT_EXPECT(set, "no setproctitle() in the process: %s", dlerror());
+	set("-%s", "first");
+	kt_map_init(&map);
+	KT_EXPECT(kt_kshare(PR_KSHARE_GET, &map) == 0 && map.title,
+		  "setproctitle() mapped no title page: %s", strerror(errno));
+	return kt_title_never_flickers(set, 100000);
+}
+
 int main(int argc, char **argv)
 {
 	struct ktest tests[16];
@@ -412,6 +433,7 @@ int main(int argc, char **argv)
 		tests[n++] = (struct ktest){ "kshare_page_agrees", kshare_page_agrees };
 		tests[n++] = (struct ktest){ "kshare_values_under_seccomp", under_seccomp };
 		tests[n++] = (struct ktest)KTEST(kshare_escape_hatch);
+		tests[n++] = (struct ktest)KTEST(kshare_setproctitle_never_flickers);
 	} else if (!shim_mode) {
 		tests[n++] = (struct ktest){ "libc_fails_under_seccomp", under_seccomp };
 		tests[n++] = (struct ktest)KTEST(nothing_registered_without_the_shim);
