@@ -291,10 +291,10 @@ std::uint32_t lock_title(kshare_title *t)
 
 // The title bytes are read while a writer may be storing them (another
 // copy's, or a program's own): every access on both sides is a relaxed
-// atomic, and the counter decides what counts. Stores are as wide as the
-// destination's alignment allows, up to a word: slot 0's title starts
-// 8-byte aligned, slot 1's 4-byte aligned, so a 64-byte title is 8 stores
-// in one slot and 9 in the other, not 64.
+// atomic, and the counter decides what counts. Stores go a word at a time
+// where the slot is aligned: slot 0's title starts 8-byte aligned, slot
+// 1's 4 bytes past that, so a 64-byte title is 8 stores in one slot and 9
+// in the other, not 64.
 template <typename T> void store_piece(char *dst, const char *src)
 {
 	T v;
@@ -305,38 +305,20 @@ template <typename T> void store_piece(char *dst, const char *src)
 void store_racy(char *dst, const char *src, std::size_t n)
 {
 	std::size_t i = 0;
-	const auto misaligned = [&](std::size_t size) {
-		return reinterpret_cast<std::uintptr_t>(dst + i) & size;
-	};
 
-	if (n - i >= 1 && misaligned(1)) {
+	if (reinterpret_cast<std::uintptr_t>(dst) % 8 == 4 && n >= 4) {
+		store_piece<std::uint32_t>(dst, src);
+		i = 4;
+	}
+	for (; i < n && reinterpret_cast<std::uintptr_t>(dst + i) % 8; i++)
 		store_piece<std::uint8_t>(dst + i, src + i);
-		i += 1;
-	}
-	if (n - i >= 2 && misaligned(2)) {
-		store_piece<std::uint16_t>(dst + i, src + i);
-		i += 2;
-	}
-	if (n - i >= 4 && misaligned(4)) {
-		store_piece<std::uint32_t>(dst + i, src + i);
-		i += 4;
-	}
-	if (misaligned(7)) { // short of a word: what is left, a byte at a time
-		for (; i < n; i++)
-			store_piece<std::uint8_t>(dst + i, src + i);
-		return;
-	}
-	for (; n - i >= 8; i += 8)
+	for (; i + 8 <= n; i += 8)
 		store_piece<std::uint64_t>(dst + i, src + i);
-	if (n - i >= 4) {
+	if (i + 4 <= n) {
 		store_piece<std::uint32_t>(dst + i, src + i);
 		i += 4;
 	}
-	if (n - i >= 2) {
-		store_piece<std::uint16_t>(dst + i, src + i);
-		i += 2;
-	}
-	if (n - i >= 1)
+	for (; i < n; i++)
 		store_piece<std::uint8_t>(dst + i, src + i);
 }
 
