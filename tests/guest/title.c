@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -738,8 +739,16 @@ static int sysctl_off_falls_back_to_argv(void)
 		_exit(1);
 	}
 	close(ready[1]);
-	/* The child has tried to register and set its title (or died). */
-	got = read(ready[0], &c, 1) == 1;
+	/*
+	 * The child has tried to register and set its title (or died). A
+	 * bounded wait: the sysctl goes back on whatever the child does, or
+	 * every later test would find kshare off.
+	 */
+	{
+		struct pollfd pfd = { .fd = ready[0], .events = POLLIN };
+
+		got = poll(&pfd, 1, 10000) == 1 && read(ready[0], &c, 1) == 1;
+	}
 	close(ready[0]);
 	KT_EXPECT(kt_write_file(sysctl, "1") == 0, "sysctl back on: %s", strerror(errno));
 	KT_EXPECT(got, "the fallback child died: its registration did not fail with ENODEV?");
@@ -791,13 +800,15 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "--fallback")) {
+		/* Before the title: the argv fallback writes over argv[2]. */
+		int ready = atoi(argv[2]);
 		struct kshare_map map;
 
 		kt_map_init(&map);
 		if (kt_kshare(PR_KSHARE_MAP, &map) == 0 || errno != ENODEV)
 			return 1; /* kshare was meant to be off: ENODEV */
 		kshare_setproctitle("-fallback title");
-		if (write(atoi(argv[2]), "r", 1) != 1)
+		if (write(ready, "r", 1) != 1)
 			return 1;
 		pause();
 		return 0;
