@@ -54,6 +54,12 @@ static char *title_page(void)
 	return (char *)kt_title_page();
 }
 
+/* The title page's mapping: one page (title_size is its record's size). */
+static size_t page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
 /* Every library call against its system call: what a detached library owes. */
 static int same_as_syscalls(void)
 {
@@ -141,7 +147,7 @@ static int unmapped_title_page_falls_back_to_argv(void)
 	KT_EXPECT(h, "no kshare area");
 	kshare_setproctitle("-%s", "title on the page");
 	KT_EXPECT(title_page() && mapped("[kshare_title]") == 1, "no title page");
-	KT_EXPECT(kshare_munmap(title_page(), h->title_size) == 0, "munmap: %s",
+	KT_EXPECT(kshare_munmap(title_page(), page_size()) == 0, "munmap: %s",
 		  strerror(errno));
 	KT_EXPECT(mapped("[kshare_title]") == 0, "[kshare_title] still mapped");
 	KT_EXPECT(mapped("[kshare]") == 1, "the area went with the title page");
@@ -169,7 +175,7 @@ static int read_only_title_page_falls_back_to_argv(void)
 	KT_EXPECT(h, "no kshare area");
 	kshare_setproctitle("-%s", "title on the page");
 	KT_EXPECT(title_page(), "no title page");
-	KT_EXPECT(kshare_mprotect(title_page(), h->title_size, PROT_READ) == 0, "mprotect: %s",
+	KT_EXPECT(kshare_mprotect(title_page(), page_size(), PROT_READ) == 0, "mprotect: %s",
 		  strerror(errno));
 	KT_EXPECT(kshare_available(KSHARE_FEATURE_PROC_PID), "detached from the area");
 	kshare_setproctitle("-%s", "title in argv");
@@ -324,7 +330,7 @@ static int fork_after_dontfork(void)
 static int fork_after_munmap(void)
 {
 	const struct kshare_sys_header *h = header();
-	size_t map_size, title_size;
+	size_t map_size;
 	char *title;
 
 	KT_EXPECT(h, "no kshare area");
@@ -332,11 +338,10 @@ static int fork_after_munmap(void)
 	/* Read before the area goes. */
 	title = title_page();
 	map_size = h->map_size;
-	title_size = h->title_size;
 	KT_EXPECT(title, "no title page");
 	/* The area, then the title page: the library gives both up at the first. */
 	KT_EXPECT(kshare_munmap(area(), map_size) == 0, "munmap: %s", strerror(errno));
-	KT_EXPECT(kshare_munmap(title, title_size) == 0, "munmap of the title page: %s",
+	KT_EXPECT(kshare_munmap(title, page_size()) == 0, "munmap of the title page: %s",
 		  strerror(errno));
 	KT_EXPECT(mapped("[kshare_title]") == 0, "[kshare_title] still mapped");
 	KT_EXPECT(kt_in_child(child_without_the_area) == KT_PASS, "child");
