@@ -46,8 +46,8 @@ static size_t capacity(void)
 	return KSHARE_TITLE_LEN;
 }
 
-/* A child that sets @title, tells us, and waits to be killed. */
-static pid_t child_with_title(const char *title)
+/* A child that runs @fn(@arg), tells us, and waits to be killed. */
+static pid_t child_running(void (*fn)(const char *), const char *arg)
 {
 	int ready[2];
 	pid_t pid;
@@ -57,18 +57,29 @@ static pid_t child_with_title(const char *title)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
-		if (title)
-			kshare_setproctitle("-%s", title);
+		fn(arg);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(1);
-		pause();
-		_exit(0);
+		for (;;)
+			pause();
 	}
 	if (read(ready[0], &c, 1) != 1)
 		pid = -1;
 	close(ready[0]);
 	close(ready[1]);
 	return pid;
+}
+
+static void set_title(const char *title)
+{
+	if (title)
+		kshare_setproctitle("-%s", title);
+}
+
+/* A child that sets @title, tells us, and waits to be killed. */
+static pid_t child_with_title(const char *title)
+{
+	return child_running(set_title, title);
 }
 
 static void end_child(pid_t pid)
@@ -502,33 +513,14 @@ static int garbage_in_the_page(void)
 	return KT_PASS;
 }
 
-/* A child that runs @fn on its own title page, tells us, and waits. */
-static pid_t child_doing(void (*fn)(struct kshare_title *))
+/*
+ * Both slots of this process's title page full to the brim with no NUL,
+ * lengths past them, set; then the counter even ("even": readers take
+ * slot 0) or odd (slot 1).
+ */
+static void fill_both_slots(const char *parity)
 {
-	int ready[2];
-	pid_t pid;
-	char c;
-
-	if (pipe(ready))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		fn(title_page());
-		if (write(ready[1], "r", 1) != 1)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	if (read(ready[0], &c, 1) != 1)
-		pid = -1;
-	close(ready[0]);
-	close(ready[1]);
-	return pid;
-}
-
-/* Both slots full to the brim with no NUL, lengths past them, set. */
-static void fill_both_slots(struct kshare_title *t)
-{
+	struct kshare_title *t = title_page();
 	int i;
 
 	for (i = 0; i < 2; i++) {
@@ -536,18 +528,7 @@ static void fill_both_slots(struct kshare_title *t)
 		t->slot[i].len = i ? 0xffffffffu : KSHARE_TITLE_LEN + 100;
 		t->slot[i].flags = KSHARE_TITLE_SET | 0xf0;
 	}
-}
-
-static void fill_then_even(struct kshare_title *t)
-{
-	fill_both_slots(t);
-	kt_title_seq(t, 1000);
-}
-
-static void fill_then_odd(struct kshare_title *t)
-{
-	fill_both_slots(t);
-	kt_title_seq(t, 1001);
+	kt_title_seq(t, strcmp(parity, "even") ? 1001 : 1000);
 }
 
 /*
@@ -557,14 +538,14 @@ static void fill_then_odd(struct kshare_title *t)
  */
 static int lengths_past_the_slot_are_cut(void)
 {
-	void (*const fill[])(struct kshare_title *) = { fill_then_even, fill_then_odd };
+	static const char *const parity[] = { "even", "odd" };
 	static char buf[4 * 4096], want[KSHARE_TITLE_LEN];
 	int i;
 
 	KT_EXPECT(title_page(), "no title page");
 	memset(want, 'G', KSHARE_TITLE_LEN - 1);
 	for (i = 0; i < 2; i++) {
-		pid_t pid = child_doing(fill[i]);
+		pid_t pid = child_running(fill_both_slots, parity[i]);
 		ssize_t n;
 
 		KT_EXPECT(pid > 0, "child");
