@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * fork() of a process whose other thread keeps rewriting its title through
- * the title page: the kernel copies the title for the child at fork(), and
- * the library makes fork() wait for a title being written, so every child
- * shows one of the parent's titles, never its arguments and never half of
- * one. Run on a kernel without kshare (titles then go to argv, and the
- * check of the title page fails), the test fails.
+ * the title page: the kernel copies the title for the child at fork(),
+ * reading the latch (the slot not being written, or the last title it read
+ * whole), and the library makes fork() wait for a title being written, so
+ * every child shows one of the parent's titles, never its arguments and
+ * never half of one. Run on a kernel without kshare (titles then go to
+ * argv, and the check of the title page fails), the test fails.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
