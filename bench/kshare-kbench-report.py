@@ -202,6 +202,17 @@ def main():
         ("reparenting 1000 children (never read kshare), per child", "reparent_per_child", "none", "ns"),
         ("reparenting 1000 children (read kshare), per child", "reparent_per_child", "read", "ns"),
     ]
+    for n in ("16", "64", "256"):
+        rows += [(f"glibc setresuid in a process of {n} threads, never read kshare",
+                  f"setxid_{n}_threads", "none", "us"),
+                 (f"glibc setresuid in a process of {n} threads, reads kshare",
+                  f"setxid_{n}_threads", "read", "us")]
+    rows += [
+        ("uid_map+gid_map write among 2000 processes, child never read kshare",
+         "uidmap_2000_procs", "none", "us"),
+        ("uid_map+gid_map write among 2000 processes, child reads kshare",
+         "uidmap_2000_procs", "read", "us"),
+    ]
     lines, report["kernel_ab"] = ab_rows(d, rows)
     md += lines + [""]
     md += ["fork, exit and exec above are measured from a freshly exec'd parent per batch "

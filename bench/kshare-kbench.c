@@ -8,7 +8,9 @@
  *
  *   kshare-kbench [--quick] [TEST...]
  *
- * TEST: fork (fork+exit, exit, fork+exec+exit), sethostname, setuid, reparent, procs (memory per kind
+ * TEST: fork (fork+exit, exit, fork+exec+exit), sethostname, setuid, setxid
+ * (glibc's setresuid() in processes of 16 to 256 threads), uidmap (user
+ * namespace map writes among 2000 processes), reparent, procs (memory per kind
  * of process, and what ps pays for their cmdline), live (exit with 1 to
  * 10^4 live processes, kernel memory with 10^4), toggle (the on/off A/B
  * again inside one boot, through kernel.kshare_enabled), scaling (reader
@@ -31,6 +33,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -719,6 +722,129 @@ static void test_setuid(void)
 	kb_in_child(kb_setuid_as, KB_READ);
 }
 
+/* ---- set*id() in a process of many threads ---- */
+
+static void *kb_idle_thread(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/*
+ * glibc's setresuid() changes every thread of the process in turn (a
+ * signal to each): a kernel that walks all threads at each change does
+ * threads^2 visits per call. 16, 64 and 256 threads, the effective id back
+ * and forth; per call, in us.
+ */
+static void kb_setxid_as(long kind)
+{
+	static const int sizes[] = { 16, 64, 256 };
+	int s, b, i, have = 1, batches = KB_N(5, 2), iters = KB_N(20, 4);
+	pthread_attr_t attr;
+	pthread_t t;
+
+	kb_child_act((enum kb_kind)kind, 0);
+	if (pthread_attr_init(&attr) || pthread_attr_setstacksize(&attr, 64 * 1024))
+		kb_die("pthread_attr");
+	for (s = 0; s < (int)(sizeof(sizes) / sizeof(sizes[0])); s++) {
+		char name[32];
+
+		for (; have < sizes[s]; have++)
+			if (pthread_create(&t, &attr, kb_idle_thread, NULL))
+				kb_die("pthread_create");
+		snprintf(name, sizeof(name), "setxid_%d_threads", sizes[s]);
+		for (b = 0; b < batches; b++) {
+			uint64_t t0 = kb_now();
+
+			for (i = 0; i < iters; i++)
+				if (setresuid(-1, 1000, -1) || setresuid(-1, 0, -1))
+					kb_die("setresuid");
+			kb_emit(name, kb_kind_name[kind], "us",
+				(double)(kb_now() - t0) / (2000.0 * iters));
+		}
+	}
+}
+
+static void test_setxid(void)
+{
+	kb_in_child(kb_setxid_as, KB_NONE);
+	kb_in_child(kb_setxid_as, KB_READ);
+}
+
+/* ---- user namespace maps among many processes ---- */
+
+static void kb_write_map(pid_t pid, const char *map)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, map);
+	fd = open(path, O_WRONLY);
+	if (fd < 0 || write(fd, "0 0 1\n", 6) != 6)
+		kb_die(path);
+	close(fd);
+}
+
+/*
+ * The uid_map and gid_map writes for a new user namespace, whose only
+ * process is of @kind, while 2000 other processes live: a kernel that
+ * looks for the processes waiting for the map among all processes pays
+ * for each of them, at every write any user makes. Per pair, in us.
+ */
+static void kb_uidmap_as(long kind)
+{
+	int b, i, batches = KB_N(5, 2), iters = KB_N(20, 4);
+	struct kb_group g;
+
+	kb_group_start(&g, KB_N(2000, 200), KB_NONE, 0);
+	for (b = 0; b < batches; b++) {
+		uint64_t total = 0;
+
+		for (i = 0; i < iters; i++) {
+			int ready[2], go[2];
+			uint64_t t0;
+			char c = 0;
+			pid_t pid;
+
+			if (pipe(ready) || pipe(go))
+				kb_die("pipe");
+			pid = fork();
+			if (pid < 0)
+				kb_die("fork");
+			if (pid == 0) {
+				kb_child_act((enum kb_kind)kind, 0);
+				if (unshare(CLONE_NEWUSER) || write(ready[1], &c, 1) != 1 ||
+				    read(go[0], &c, 1) != 1)
+					_exit(1);
+				_exit(0);
+			}
+			if (read(ready[0], &c, 1) != 1)
+				kb_die("uidmap child");
+			t0 = kb_now();
+			kb_write_map(pid, "uid_map");
+			kb_write_map(pid, "gid_map");
+			total += kb_now() - t0;
+			if (write(go[1], &c, 1) != 1)
+				kb_die("go");
+			kb_reap(pid);
+			close(ready[0]);
+			close(ready[1]);
+			close(go[0]);
+			close(go[1]);
+		}
+		kb_emit("uidmap_2000_procs", kb_kind_name[kind], "us", (double)total / (1000.0 * iters));
+	}
+	kb_group_stop(&g);
+}
+
+static void test_uidmap(void)
+{
+	kb_in_child(kb_uidmap_as, KB_NONE);
+	kb_in_child(kb_uidmap_as, KB_READ);
+}
+
 /*
  * 1000 exec'd processes of each kind: what they cost in memory, and what
  * ps pays to read their /proc/PID/cmdline. On kshare=off the "title" kind
@@ -1099,6 +1225,8 @@ static const struct {
 	{ "fork", test_fork },
 	{ "sethostname", test_sethostname },
 	{ "setuid", test_setuid },
+	{ "setxid", test_setxid },
+	{ "uidmap", test_uidmap },
 	{ "reparent", test_reparent },
 	{ "procs", test_procs },
 	{ "scaling", test_scaling },

@@ -206,7 +206,8 @@ struct kshare_uts {
  * threads, and raw system calls can give the threads of one process
  * different ones: the credentials record is valid only while every thread
  * of the owner has the same credentials, and never while other processes
- * share the address space.
+ * share the address space. In a process of several threads it is withdrawn
+ * at each change and published again shortly after.
  *
  * KSHARE_PROC_VALID_UTS says that the system page mapped in this address
  * space shows the UTS namespace of the calling process, and that uname()

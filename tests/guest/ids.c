@@ -88,6 +88,25 @@ static int check_ids(uint32_t must)
 	return KT_PASS;
 }
 
+/*
+ * In a process of several threads the kernel withdraws the credentials
+ * record at each change and republishes it from a work item, once for a
+ * whole set*id() broadcast (series patch 3): wait for it, bounded, before
+ * asking for the bit. A wrong value is never shown meanwhile: the library
+ * makes the system call while the bit is clear.
+ */
+static int wait_creds_valid(void)
+{
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		if (page_valid() & KSHARE_PROC_VALID_CREDS)
+			return 1;
+		usleep(1000);
+	}
+	return 0;
+}
+
 static pid_t parent_pid;
 
 static int child_checks(void)
@@ -501,7 +520,7 @@ static void *cred_thread(void *arg)
 
 	(void)arg;
 	pthread_barrier_wait(&cred_barrier);	/* ids changed */
-	r = check_ids(ALL_BITS);
+	r = wait_creds_valid() ? check_ids(ALL_BITS) : KT_FAIL;
 	if (r == KT_PASS && (kshare_getuid() != 1000 || kshare_getegid() != 1001))
 		r = KT_FAIL;
 	return (void *)r;
@@ -524,6 +543,7 @@ static int creds_after_glibc_setid_in_threads(void)
 		KT_EXPECT(pthread_join(t[i], &r) == 0, "join");
 		KT_EXPECT(r == (void *)KT_PASS, "thread %d got wrong ids", i);
 	}
+	KT_EXPECT(wait_creds_valid(), "credentials not republished after the broadcast");
 	KT_EXPECT(kshare_getuid() == 1000 && kshare_getgid() == 1001, "main");
 	return check_ids(ALL_BITS);
 }
@@ -606,6 +626,139 @@ static int ids_in_user_namespace(void)
 	KT_EXPECT(kt_write_file(path, "7 0 1\n") == 0, "gid_map: %s", strerror(errno));
 	KT_EXPECT(write(go[1], "g", 1) == 1, "go");
 	return kt_wait(pid, "userns child");
+}
+
+/*
+ * A child in a user namespace of its own, without maps yet: answers each
+ * 'q' on @cmd_fd with whether its credentials record is valid, and exits
+ * on 'x' with its ids checked.
+ */
+static int waiting_userns_child(int reply_fd, int cmd_fd)
+{
+	char c;
+
+	(void)kshare_getpid();
+	KT_EXPECT(unshare(CLONE_NEWUSER) == 0, "unshare: %s", strerror(errno));
+	KT_EXPECT(!(page_valid() & KSHARE_PROC_VALID_CREDS), "valid before the maps");
+	KT_EXPECT(write(reply_fd, "r", 1) == 1, "ready");
+	while (read(cmd_fd, &c, 1) == 1 && c == 'q') {
+		c = page_valid() & KSHARE_PROC_VALID_CREDS ? '1' : '0';
+		KT_EXPECT(write(reply_fd, &c, 1) == 1, "reply");
+	}
+	return check_ids(ALL_BITS);
+}
+
+static int write_maps(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+	KT_EXPECT(kt_write_file(path, "0 0 1\n") == 0, "uid_map: %s", strerror(errno));
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
+	KT_EXPECT(kt_write_file(path, "0 0 1\n") == 0, "gid_map: %s", strerror(errno));
+	return KT_PASS;
+}
+
+/* 1 if both maps of @pid were written, 0 if it was gone first. */
+static int write_maps_quietly(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+	if (kt_write_file(path, "0 0 1\n"))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
+	return kt_write_file(path, "0 0 1\n") == 0;
+}
+
+static char ask_valid(int cmd_fd, int reply_fd)
+{
+	char c = '?';
+
+	if (write(cmd_fd, "q", 1) != 1 || read(reply_fd, &c, 1) != 1)
+		return '?';
+	return c;
+}
+
+/*
+ * A map write republishes the records that wait for a map of its own
+ * namespace, and leaves those waiting for another's waiting (the kernel
+ * keeps a list of them rather than walking every process).
+ */
+static int ids_in_two_user_namespaces(void)
+{
+	int reply[2][2], cmd[2][2], i;
+	pid_t pid[2];
+	char c;
+
+	for (i = 0; i < 2; i++) {
+		KT_EXPECT(pipe(reply[i]) == 0 && pipe(cmd[i]) == 0, "pipe");
+		pid[i] = fork();
+		if (pid[i] == 0)
+			_exit(waiting_userns_child(reply[i][1], cmd[i][0]));
+		KT_EXPECT(pid[i] > 0, "fork");
+		KT_EXPECT(read(reply[i][0], &c, 1) == 1 && c == 'r', "child %d not ready", i);
+	}
+	KT_EXPECT(write_maps(pid[1]) == KT_PASS, "maps of the second");
+	KT_EXPECT(ask_valid(cmd[1][1], reply[1][0]) == '1', "second not valid after its maps");
+	KT_EXPECT(ask_valid(cmd[0][1], reply[0][0]) == '0', "first valid without maps");
+	KT_EXPECT(write_maps(pid[0]) == KT_PASS, "maps of the first");
+	KT_EXPECT(ask_valid(cmd[0][1], reply[0][0]) == '1', "first not valid after its maps");
+	for (i = 0; i < 2; i++) {
+		KT_EXPECT(write(cmd[i][1], "x", 1) == 1, "exit");
+		KT_EXPECT(kt_wait(pid[i], "userns child") == 0, "child %d got wrong ids", i);
+	}
+	return KT_PASS;
+}
+
+/*
+ * Stress for the list of records waiting for a map: children that
+ * register, enter a user namespace of their own and exit at once, while
+ * the parent writes their maps (racing the exits), and a long-lived waiter
+ * whose namespace no write concerns. Run on the debug kernel (KASAN,
+ * lockdep) by make check; here, that nothing goes wrong and the waiter
+ * stays waiting until its own maps.
+ */
+#define MAP_STRESS_CHILDREN 300
+
+static int stress_maps_racing_exits(void)
+{
+	int wreply[2], wcmd[2], i, racing = 0;
+	pid_t waiter;
+	char c;
+
+	KT_EXPECT(pipe(wreply) == 0 && pipe(wcmd) == 0, "pipe");
+	waiter = fork();
+	if (waiter == 0)
+		_exit(waiting_userns_child(wreply[1], wcmd[0]));
+	KT_EXPECT(waiter > 0 && read(wreply[0], &c, 1) == 1 && c == 'r', "waiter not ready");
+	for (i = 0; i < MAP_STRESS_CHILDREN; i++) {
+		int ready[2];
+		pid_t pid;
+
+		KT_EXPECT(pipe(ready) == 0, "pipe");
+		pid = fork();
+		if (pid == 0) {
+			(void)kshare_getuid();
+			if (unshare(CLONE_NEWUSER) || write(ready[1], "r", 1) != 1)
+				_exit(1);
+			(void)kshare_getuid();
+			_exit(0);
+		}
+		KT_EXPECT(pid > 0 && read(ready[0], &c, 1) == 1, "child %d", i);
+		/* The child may be gone already: only the race matters. */
+		racing += write_maps_quietly(pid);
+		KT_EXPECT(kt_wait(pid, "map child") == 0, "child %d failed", i);
+		close(ready[0]);
+		close(ready[1]);
+	}
+	kt_diag("%d of %d children had their maps written before they exited", racing,
+		MAP_STRESS_CHILDREN);
+	KT_EXPECT(ask_valid(wcmd[1], wreply[0]) == '0', "waiter valid without maps");
+	KT_EXPECT(write_maps(waiter) == KT_PASS, "waiter's maps");
+	KT_EXPECT(ask_valid(wcmd[1], wreply[0]) == '1', "waiter not valid after its maps");
+	KT_EXPECT(write(wcmd[1], "x", 1) == 1, "exit");
+	return kt_wait(waiter, "waiter") == 0 ? KT_PASS : KT_FAIL;
 }
 
 /* A signal handler that runs first thing after fork() or clone(CLONE_VM). */
@@ -741,6 +894,7 @@ static int stress_reader_process(int ready_fd)
 		stress_wrong, kshare_getgid(), valid);
 	KT_EXPECT(stress_reads >= 1000000, "only %ld reads", stress_reads);
 	KT_EXPECT(stress_wrong == 0, "%ld wrong values", stress_wrong);
+	KT_EXPECT(wait_creds_valid(), "credentials not republished after the storm");
 	return check_ids(ALL_BITS);
 }
 
@@ -840,6 +994,8 @@ int main(int argc, char **argv)
 		KTEST(creds_after_glibc_setid_in_threads),
 		KTEST(creds_after_raw_setuid_on_one_thread),
 		KTEST(ids_in_user_namespace),
+		KTEST(ids_in_two_user_namespaces),
+		KTEST(stress_maps_racing_exits),
 		KTEST(ids_in_signal_handler_after_fork_and_clone),
 		KTEST(values_come_from_the_page_under_seccomp),
 		KTEST(fast_paths_survive_io_uring),
