@@ -84,6 +84,19 @@ test-preload: user kernel kernel-off
 test-install: user
 	scripts/test-install
 
+# Debian 12 packages of the committed tree (git archive HEAD): libkshare0.1,
+# libkshare-dev, libkshare-preload, kshare-tools in build/deb/, built with
+# the library's tests and checked by lintian (an error fails). test-deb also
+# checks each package's contents and builds and runs programs against them,
+# extracted (docs/packaging.md). DEB_FLAGS=--worktree: the working tree's
+# files instead of HEAD.
+.PHONY: deb test-deb
+deb: deps
+	scripts/make-deb $(DEB_FLAGS)
+
+test-deb: deps
+	scripts/test-deb $(DEB_FLAGS)
+
 # The library and the host unit tests under ASan+UBSan, and under TSan (the
 # simulated pages' racing writers): separate build directories, no guest
 # programs (they are static) and no preload shim (it would need the
