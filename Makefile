@@ -180,7 +180,7 @@ test-arm64-off: user-arm64 kernel-arm64-off
 # One stage after another (scripts/check-stages), the quick and most telling
 # first, each kernel built as a stage of its own; the log ends with the time
 # of every stage and the total.
-CHECK_STAGES := deps user test-host checkpatch test-install test-sanitizers \
+CHECK_STAGES := deps user test-host checkpatch test-install test-deb test-sanitizers \
 	kernel test-vm kernel-off test-negative test-preload \
 	kernel-debug test-debug test-kselftest-ab test-kselftest-kshare \
 	user-arm64 kernel-arm64 test-arm64 test-arm64-negative test-series
