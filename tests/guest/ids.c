@@ -608,10 +608,22 @@ static int userns_child(int ready_fd, int go_fd)
 	return check_ids(ALL_BITS);
 }
 
+/* Write @pid's uid_map and gid_map: 0, or -1 with errno. */
+static int write_id_maps(pid_t pid, const char *uid_map, const char *gid_map)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+	if (kt_write_file(path, uid_map))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
+	return kt_write_file(path, gid_map);
+}
+
 static int ids_in_user_namespace(void)
 {
 	int ready[2], go[2];
-	char path[64], c;
+	char c;
 	pid_t pid;
 
 	KT_EXPECT(pipe(ready) == 0 && pipe(go) == 0, "pipe");
@@ -620,10 +632,7 @@ static int ids_in_user_namespace(void)
 		_exit(userns_child(ready[1], go[0]));
 	KT_EXPECT(pid > 0, "fork");
 	KT_EXPECT(read(ready[0], &c, 1) == 1, "child not ready");
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
-	KT_EXPECT(kt_write_file(path, "5 0 1\n") == 0, "uid_map: %s", strerror(errno));
-	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
-	KT_EXPECT(kt_write_file(path, "7 0 1\n") == 0, "gid_map: %s", strerror(errno));
+	KT_EXPECT(write_id_maps(pid, "5 0 1\n", "7 0 1\n") == 0, "maps: %s", strerror(errno));
 	KT_EXPECT(write(go[1], "g", 1) == 1, "go");
 	return kt_wait(pid, "userns child");
 }
@@ -648,28 +657,8 @@ static int waiting_userns_child(int reply_fd, int cmd_fd)
 	return check_ids(ALL_BITS);
 }
 
-static int write_maps(pid_t pid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
-	KT_EXPECT(kt_write_file(path, "0 0 1\n") == 0, "uid_map: %s", strerror(errno));
-	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
-	KT_EXPECT(kt_write_file(path, "0 0 1\n") == 0, "gid_map: %s", strerror(errno));
-	return KT_PASS;
-}
-
-/* 1 if both maps of @pid were written, 0 if it was gone first. */
-static int write_maps_quietly(pid_t pid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
-	if (kt_write_file(path, "0 0 1\n"))
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
-	return kt_write_file(path, "0 0 1\n") == 0;
-}
+/* Root inside mapped to root outside. */
+#define ROOT_MAP "0 0 1\n"
 
 static char ask_valid(int cmd_fd, int reply_fd)
 {
@@ -699,10 +688,12 @@ static int ids_in_two_user_namespaces(void)
 		KT_EXPECT(pid[i] > 0, "fork");
 		KT_EXPECT(read(reply[i][0], &c, 1) == 1 && c == 'r', "child %d not ready", i);
 	}
-	KT_EXPECT(write_maps(pid[1]) == KT_PASS, "maps of the second");
+	KT_EXPECT(write_id_maps(pid[1], ROOT_MAP, ROOT_MAP) == 0, "maps of the second: %s",
+		  strerror(errno));
 	KT_EXPECT(ask_valid(cmd[1][1], reply[1][0]) == '1', "second not valid after its maps");
 	KT_EXPECT(ask_valid(cmd[0][1], reply[0][0]) == '0', "first valid without maps");
-	KT_EXPECT(write_maps(pid[0]) == KT_PASS, "maps of the first");
+	KT_EXPECT(write_id_maps(pid[0], ROOT_MAP, ROOT_MAP) == 0, "maps of the first: %s",
+		  strerror(errno));
 	KT_EXPECT(ask_valid(cmd[0][1], reply[0][0]) == '1', "first not valid after its maps");
 	for (i = 0; i < 2; i++) {
 		KT_EXPECT(write(cmd[i][1], "x", 1) == 1, "exit");
@@ -747,7 +738,7 @@ static int stress_maps_racing_exits(void)
 		}
 		KT_EXPECT(pid > 0 && read(ready[0], &c, 1) == 1, "child %d", i);
 		/* The child may be gone already: only the race matters. */
-		racing += write_maps_quietly(pid);
+		racing += write_id_maps(pid, ROOT_MAP, ROOT_MAP) == 0;
 		KT_EXPECT(kt_wait(pid, "map child") == 0, "child %d failed", i);
 		close(ready[0]);
 		close(ready[1]);
@@ -755,7 +746,8 @@ static int stress_maps_racing_exits(void)
 	kt_diag("%d of %d children had their maps written before they exited", racing,
 		MAP_STRESS_CHILDREN);
 	KT_EXPECT(ask_valid(wcmd[1], wreply[0]) == '0', "waiter valid without maps");
-	KT_EXPECT(write_maps(waiter) == KT_PASS, "waiter's maps");
+	KT_EXPECT(write_id_maps(waiter, ROOT_MAP, ROOT_MAP) == 0, "waiter's maps: %s",
+		  strerror(errno));
 	KT_EXPECT(ask_valid(wcmd[1], wreply[0]) == '1', "waiter not valid after its maps");
 	KT_EXPECT(write(wcmd[1], "x", 1) == 1, "exit");
 	return kt_wait(waiter, "waiter") == 0 ? KT_PASS : KT_FAIL;
