@@ -13,6 +13,7 @@ KSHARE_JOBS=${KSHARE_JOBS:-$(nproc)}
 #   kshare  - the series with CONFIG_KSHARE=y (what the tests exercise)
 #   off     - the same tree with CONFIG_KSHARE=n (negative control)
 #   debug   - kshare plus kernel/debug.config
+#   system  - kshare plus kernel/system.config (a real Debian system boots it)
 #   arm64, arm64-off - kshare and off, cross-built for arm64 (QEMU virt)
 kshare_kobj() { echo "$KSHARE_BUILD/kernel-${1:-kshare}"; }
 kshare_arch() { case ${1:-kshare} in arm64*) echo arm64 ;; *) echo x86 ;; esac; }
