@@ -22,6 +22,7 @@ help:
 	@echo "make bench-host (real-CPU fast paths, a minute or two) | bench (everything, VMs)"
 	@echo "make bench-apps (python3 and ps in the guest, with and without the shim, ~4 min)"
 	@echo "make kernel-arm64 | user-arm64 | test-arm64 | test-arm64-negative | test-arm64-off"
+	@echo "make deb | deb-kernel | system | test-system | system-shell (a real Debian system)"
 
 deps:
 	@scripts/install-deps
@@ -94,8 +95,32 @@ test-install: user
 deb: deps
 	scripts/make-deb $(DEB_FLAGS)
 
-test-deb: deps
-	scripts/test-deb $(DEB_FLAGS)
+test-deb: deb
+	scripts/test-deb
+
+# A real Debian 12 system on kshare (docs/real-system.md). deb-kernel: the
+# kernel a real system boots (kernel/system.config), packaged by the
+# kernel's own bindeb-pkg into build/deb-kernel/. system: an image from
+# mmdebstrap with every package installed and the shim in
+# /etc/ld.so.preload, cached under build/system/. test-system boots it twice
+# (kshare on, and kshare=off on the command line) and runs the guest's
+# checks: no failed unit, the audit of every process, sandboxed services,
+# hostnamectl, titles in ps/pgrep/top/htop, PostgreSQL, an ssh login.
+# system-shell: the same system with a root shell on the serial console.
+.PHONY: deb-kernel system test-system system-shell
+deb-kernel: deps
+	KSHARE_KERNEL_DEB=$(BUILD)/deb-kernel scripts/kernel-build system
+	lintian --fail-on error $(BUILD)/deb-kernel/linux-image-*.deb
+
+system: deb deb-kernel
+	scripts/kshare-system image
+
+test-system: system
+	scripts/kshare-system check
+	scripts/kshare-system check --off
+
+system-shell: system
+	scripts/kshare-system shell
 
 # The library and the host unit tests under ASan+UBSan, and under TSan (the
 # simulated pages' racing writers): separate build directories, no guest
@@ -180,9 +205,10 @@ test-arm64-off: user-arm64 kernel-arm64-off
 # One stage after another (scripts/check-stages), the quick and most telling
 # first, each kernel built as a stage of its own; the log ends with the time
 # of every stage and the total.
-CHECK_STAGES := deps user test-host checkpatch test-install test-deb test-sanitizers \
+CHECK_STAGES := deps user test-host checkpatch test-install deb test-deb test-sanitizers \
 	kernel test-vm kernel-off test-negative test-preload \
 	kernel-debug test-debug test-kselftest-ab test-kselftest-kshare \
+	deb-kernel test-system \
 	user-arm64 kernel-arm64 test-arm64 test-arm64-negative test-series
 check:
 	@scripts/check-stages $(CHECK_STAGES)
