@@ -23,6 +23,7 @@
 #include <kshare/kshare.h>
 
 #include "ktest.h"
+#include "fuse_stall.h"
 #include "retitle.h"
 
 /*
@@ -746,6 +747,225 @@ static int sysctl_off_falls_back_to_argv(void)
 	return r;
 }
 
+/*
+ * The target of contended_mmap_lock: two threads parked on a pipe each, one
+ * to fault @file's page in through /proc/self/mem (which holds the
+ * mmap_lock for reading until the FUSE server answers), one to mprotect()
+ * a page of its own (a writer queued behind that reader). Says the
+ * writer's tid on @ready, then waits to be killed.
+ */
+struct stall_threads {
+	int go_fault, go_mprotect;
+	void *stall, *other;
+	pid_t writer_tid;
+};
+
+static void *stall_fault(void *arg)
+{
+	struct stall_threads *t = arg;
+	int mem = open("/proc/self/mem", O_RDONLY);
+	char c;
+
+	if (read(t->go_fault, &c, 1) == 1 && mem >= 0 &&
+	    pread(mem, &c, 1, (off_t)(uintptr_t)t->stall) != 1)
+		kt_diag("fault through /proc/self/mem: %s", strerror(errno));
+	return NULL;
+}
+
+static void *stall_mprotect(void *arg)
+{
+	struct stall_threads *t = arg;
+	char c;
+
+	__atomic_store_n(&t->writer_tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	if (read(t->go_mprotect, &c, 1) == 1)
+		mprotect(t->other, 4096, PROT_READ);
+	return NULL;
+}
+
+static void stall_target(const char *title, int file, int go_fault, int go_mprotect,
+			 int ready)
+{
+	static struct stall_threads t;
+	char path[64];
+	pthread_t a, b;
+	int fd;
+
+	kshare_setproctitle(title ? "-%s" : NULL, title);
+	snprintf(path, sizeof(path), FS_MOUNT "/%d", file);
+	fd = open(path, O_RDONLY);
+	t.stall = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	t.other = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	t.go_fault = go_fault;
+	t.go_mprotect = go_mprotect;
+	if (fd < 0 || t.stall == MAP_FAILED || t.other == MAP_FAILED ||
+	    pthread_create(&a, NULL, stall_fault, &t) || pthread_create(&b, NULL, stall_mprotect, &t))
+		_exit(1);
+	/* Both threads exist before the lock is taken: creating one maps its stack. */
+	while (!__atomic_load_n(&t.writer_tid, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	if (write(ready, &t.writer_tid, sizeof(t.writer_tid)) != sizeof(t.writer_tid))
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/* The state letter of /proc/PID/task/TID/stat ('D': waiting, uninterruptibly). */
+static char task_state(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512], *paren;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' ? paren[2] : '?';
+}
+
+/* Wait, at most @ms, for @tid of @pid to be in state @want. */
+static int wait_for_state(pid_t pid, pid_t tid, char want, int ms)
+{
+	for (int i = 0; i < ms / 10; i++) {
+		if (task_state(pid, tid) == want)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/*
+ * One round of contended_mmap_lock: a target titled @title (NULL: its
+ * argv), its mmap_lock held for reading by a fault the FUSE server holds
+ * and a writer queued behind it; then a reader of its /proc/PID/cmdline.
+ * Returns 1 if the read finished while the lock was still contended
+ * (@cmdline: what it read), 0 if it waited for the lock (and read
+ * @cmdline once the lock was released), -1 if the round could not be set
+ * up.
+ */
+static int cmdline_under_contention(struct fuse_stall *fs, const char *title, int file,
+				    char *cmdline, size_t size, ssize_t *len)
+{
+	int go_fault[2], go_mprotect[2], ready[2], out[2], r = -1;
+	pid_t target, reader = -1, writer_tid;
+	struct pollfd p;
+
+	*len = -1;
+	if (pipe(go_fault) || pipe(go_mprotect) || pipe(ready) || pipe(out))
+		return -1;
+	target = fork();
+	if (target == 0)
+		stall_target(title, file, go_fault[0], go_mprotect[0], ready[1]);
+	if (target < 0 || read(ready[0], &writer_tid, sizeof(writer_tid)) != sizeof(writer_tid)) {
+		kt_diag("target did not start");
+		goto out;
+	}
+	/* The fault: the FUSE server holds its read, the target its mmap_lock. */
+	if (write(go_fault[1], "f", 1) != 1 || !fuse_stall_read_held(fs, 20000)) {
+		kt_diag("the fault never reached the FUSE server");
+		goto out;
+	}
+	/* The writer: queued behind the fault, it makes every new reader wait. */
+	if (write(go_mprotect[1], "m", 1) != 1 || !wait_for_state(target, writer_tid, 'D', 20000)) {
+		kt_diag("mprotect() did not wait for the mmap_lock (state %c)",
+			task_state(target, writer_tid));
+		goto out;
+	}
+	reader = fork();
+	if (reader == 0) {
+		static char buf[4096];
+		ssize_t n = kt_read_cmdline(target, buf, sizeof(buf));
+
+		if (n > 0 && write(out[1], buf, n) != n)
+			_exit(1);
+		_exit(0);
+	}
+	close(out[1]);
+	out[1] = -1;
+	p = (struct pollfd){ .fd = out[0], .events = POLLIN };
+	if (title) {
+		/* Seconds for a read that needs no lock: only a wait for it, which
+		 * lasts until the release below, takes longer. */
+		r = poll(&p, 1, 10000) == 1;
+	} else {
+		/* The reader must come to wait, and have read nothing. */
+		r = wait_for_state(reader, reader, 'D', 20000) && poll(&p, 1, 0) == 0 ? 0 : -1;
+		if (r < 0)
+			kt_diag("the reader of argv did not wait for the mmap_lock (state %c)",
+				task_state(reader, reader));
+	}
+	/* Still contended when the read finished: the writer still waits. */
+	if (r == 1 && task_state(target, writer_tid) != 'D') {
+		kt_diag("the writer stopped waiting before the read finished");
+		r = -1;
+	}
+	fuse_stall_release(fs);
+	*len = read(out[0], cmdline, size);
+out:
+	fuse_stall_release(fs);
+	if (reader > 0)
+		waitpid(reader, NULL, 0);
+	if (target > 0) {
+		kill(target, SIGKILL);
+		waitpid(target, NULL, 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		close(go_fault[i]);
+		close(go_mprotect[i]);
+		close(ready[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+	}
+	return r;
+}
+
+/*
+ * A titled process's /proc/PID/cmdline comes from its title page, not from
+ * its memory: a reader does not wait while the process's mmap_lock is
+ * contended (held for reading by a fault that a FUSE server holds, with
+ * mprotect() queued behind it), where a reader of the argv of a process in
+ * the same state waits until the lock is released. No timing decides it:
+ * the lock stays contended until the test releases it. (No title page
+ * needed to start: without one the title goes over argv, and the first
+ * round fails because its read waited.)
+ */
+static int contended_mmap_lock(void)
+{
+	const char *title = "worker: the mmap_lock is contended";
+	static char own[4096], buf[4096];
+	struct fuse_stall fs;
+	ssize_t own_len, n;
+	int titled, plain;
+
+	own_len = kt_read_cmdline(getpid(), own, sizeof(own));
+	KT_EXPECT(own_len > 0, "own cmdline");
+	KT_EXPECT(fuse_stall_start(&fs) == 0, "FUSE file system");
+	titled = cmdline_under_contention(&fs, title, 0, buf, sizeof(buf), &n);
+	if (titled == 1 && (n != (ssize_t)strlen(title) + 1 || memcmp(buf, title, n))) {
+		kt_diag("titled process's cmdline under contention: '%.*s'", (int)n, buf);
+		titled = -1;
+	}
+	plain = cmdline_under_contention(&fs, NULL, 1, buf, sizeof(buf), &n);
+	if (plain == 0 && (n != own_len || memcmp(buf, own, n))) {
+		kt_diag("argv after the release: '%.*s'", (int)(n > 0 ? n : 0), buf);
+		plain = -1;
+	}
+	fuse_stall_stop(&fs);
+	KT_EXPECT(titled == 1, "the titled process's cmdline %s",
+		  titled ? "could not be read" : "waited for its mmap_lock");
+	KT_EXPECT(plain == 0, "the control (argv, which needs the mmap_lock) did not wait");
+	kt_diag("mmap_lock held by a fault the FUSE server held, mprotect() queued: the title "
+		"read at once; the argv reader waited (D) until the release");
+	return KT_PASS;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ktest tests[] = {
@@ -765,6 +985,7 @@ int main(int argc, char **argv)
 		KTEST(lengths_past_the_slot_are_cut),
 		KTEST(spinning_counter_still_shows_the_title),
 		KTEST(title_read_needs_no_memory),
+		KTEST(contended_mmap_lock),
 		KTEST(sysctl_off_falls_back_to_argv),
 	};
 
