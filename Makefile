@@ -222,4 +222,4 @@ demo: user kernel
 		--add $(USER_BUILD)/guest/bin/kshare-demo -- kshare-demo
 
 clean:
-	rm -rf $(USER_BUILD) $(USER_ARM64_BUILD) $(BUILD)/kernel-* $(BUILD)/system $(BUILD)/deb-kernel
+	rm -rf $(USER_BUILD) $(USER_ARM64_BUILD) $(BUILD)/kernel-* $(BUILD)/series $(BUILD)/system $(BUILD)/deb-kernel

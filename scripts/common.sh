@@ -15,7 +15,16 @@ KSHARE_JOBS=${KSHARE_JOBS:-$(nproc)}
 #   debug   - kshare plus kernel/debug.config
 #   system  - kshare plus kernel/system.config (a real Debian system boots it)
 #   arm64, arm64-off - kshare and off, cross-built for arm64 (QEMU virt)
-kshare_kobj() { echo "$KSHARE_BUILD/kernel-${1:-kshare}"; }
+# The series check's objects sit beside its own tree (build/series/kernel
+# beside build/series/linux), as build/kernel-kshare sits beside build/linux:
+# the same relative paths, so that ccache serves a step every object the
+# kshare kernel already compiled from the same sources.
+kshare_kobj() {
+	case ${1:-kshare} in
+	series) echo "$KSHARE_BUILD/series/kernel" ;;
+	*) echo "$KSHARE_BUILD/kernel-${1:-kshare}" ;;
+	esac
+}
 kshare_arch() { case ${1:-kshare} in arm64*) echo arm64 ;; *) echo x86 ;; esac; }
 kshare_bzimage() {
 	case $(kshare_arch "$1") in
