@@ -10,7 +10,8 @@
 // the [kshare_title] one: a process that never registered has neither.
 // Every header field, every process page field with its validity bit, the
 // credentials record under its sequence counter, and beside each identity
-// what /proc/PID says, marking any value the page vouches for that differs.
+// what /proc/PID says of it in the process's own pid and user namespaces,
+// marking any value the page vouches for that differs.
 // Exit status: 0 decoded; 1 no kshare area, or one this tool cannot read
 // (magic, ABI version); 2 usage or access error.
 #include <kshare/kshare.h>
@@ -30,6 +31,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/syscall.h>
@@ -181,27 +183,79 @@ found find_other(pid_t pid)
 	return f;
 }
 
-// What /proc says of the same identities, for the comparison column.
+// The status lines of a process: "Key:" -> its words.
+std::map<std::string, std::vector<std::string>> proc_status(const std::string &dir)
+{
+	std::map<std::string, std::vector<std::string>> v;
+	std::ifstream status(dir + "/status");
+	for (std::string line; std::getline(status, line);) {
+		std::istringstream in(line);
+		std::string key, word;
+		in >> key;
+		auto &words = v[key];
+		while (in >> word)
+			words.push_back(word);
+	}
+	return v;
+}
+
+// An id as seen from @dir's process, through its uid_map or gid_map as we
+// read it (the outside column in our user namespace): what getresuid()
+// inside it returns; the overflow id where the map has none.
+std::string map_down(const std::string &dir, const char *kind, const std::string &id)
+{
+	std::ifstream map(dir + "/" + kind + "_map");
+	const unsigned long long value = std::strtoull(id.c_str(), nullptr, 10);
+	unsigned long long inside, outside, count;
+	while (map >> inside >> outside >> count)
+		if (value >= outside && value - outside < count)
+			return std::to_string(inside + (value - outside));
+	std::ifstream overflow(std::string("/proc/sys/kernel/overflow") + kind);
+	std::string o;
+	return overflow >> o ? o : "?";
+}
+
+std::string ns_of(const std::string &dir, const char *kind)
+{
+	char buf[64];
+	const ssize_t n = ::readlink((dir + "/ns/" + kind).c_str(), buf, sizeof(buf) - 1);
+	return n > 0 ? std::string(buf, n) : std::string();
+}
+
+// What /proc says of the same identities, for the comparison column: in
+// the process's own namespaces, as its system calls return them (the page
+// holds those), not as our namespaces see it. pid, pgid and sid: the last
+// column of NSpid, NSpgid and NSsid; ppid: the parent's pid in the same
+// pid namespace, 0 when the parent lies outside it (getppid()); the ids
+// mapped through the process's uid_map and gid_map.
 std::map<std::string, std::string> proc_view(std::optional<pid_t> pid)
 {
 	std::map<std::string, std::string> v;
-	std::ifstream stat(proc_dir(pid) + "/stat");
-	std::string s((std::istreambuf_iterator<char>(stat)), {});
-	if (auto paren = s.rfind(')'); paren != std::string::npos) {
-		std::istringstream rest(s.substr(paren + 2));
-		std::string state;
-		rest >> state >> v["ppid"] >> v["pgid"] >> v["sid"];
-		v["pid"] = s.substr(0, s.find(' '));
+	const std::string dir = proc_dir(pid);
+	auto st = proc_status(dir);
+	auto last = [&](const char *key) {
+		const auto &w = st[key];
+		return w.empty() ? std::string("?") : w.back();
+	};
+	v["pid"] = last("NSpid:");
+	v["pgid"] = last("NSpgid:");
+	v["sid"] = last("NSsid:");
+	const std::string ppid = last("PPid:");
+	if (ppid == "0") {
+		v["ppid"] = "0";
+	} else if (ppid != "?") {
+		const std::string parent = "/proc/" + ppid;
+		const std::string ns = ns_of(dir, "pid");
+		const auto up = proc_status(parent)["NSpid:"];
+		v["ppid"] = ns.empty() || up.empty() ? "?" : ns_of(parent, "pid") == ns ? up.back() : "0";
 	}
-	std::ifstream status(proc_dir(pid) + "/status");
-	for (std::string line; std::getline(status, line);) {
-		std::istringstream in(line);
-		std::string key, a, b, c, d;
-		in >> key >> a >> b >> c >> d;
-		if (key == "Uid:")
-			v["uid"] = a, v["euid"] = b, v["suid"] = c, v["fsuid"] = d;
-		else if (key == "Gid:")
-			v["gid"] = a, v["egid"] = b, v["sgid"] = c, v["fsgid"] = d;
+	static const char *const uids[] = { "uid", "euid", "suid", "fsuid" };
+	static const char *const gids[] = { "gid", "egid", "sgid", "fsgid" };
+	for (int i = 0; i < 4; i++) {
+		if (st["Uid:"].size() == 4)
+			v[uids[i]] = map_down(dir, "uid", st["Uid:"][i]);
+		if (st["Gid:"].size() == 4)
+			v[gids[i]] = map_down(dir, "gid", st["Gid:"][i]);
 	}
 	return v;
 }

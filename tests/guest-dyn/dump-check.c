@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -255,6 +256,76 @@ static int kshare_dump_other_process(void)
 }
 
 /*
+ * kshare-dump PID on a process in namespaces of its own: a user namespace
+ * mapping its root to uid/gid 1200 outside, and a pid namespace where it is
+ * pid 1 under a parent outside it. Its page holds what its own system calls
+ * return (pid 1, ppid 0, pgid and sid 0, uid 0), and the /proc column must
+ * say the same, from the process's namespaces, not the dumper's: no field
+ * flagged.
+ */
+static int kshare_dump_process_in_own_namespaces(void)
+{
+	int ready[2], go[2], status;
+	pid_t mid, inner = 0;
+	char path[64], c;
+	struct dump d;
+
+	KT_EXPECT(pipe(ready) == 0 && pipe(go) == 0, "pipe");
+	mid = fork();
+	if (mid == 0) {
+		pid_t child;
+
+		if (unshare(CLONE_NEWUSER) || write(ready[1], "u", 1) != 1 ||
+		    read(go[0], &c, 1) != 1 || unshare(CLONE_NEWPID))
+			_exit(1);
+		child = fork();
+		if (child == 0) {
+			if (setresgid(0, 0, 0) || setresuid(0, 0, 0) || !kt_proc_page())
+				_exit(1);
+			if (write(ready[1], "r", 1) != 1)
+				_exit(1);
+			pause();
+			_exit(0);
+		}
+		if (child < 0 || write(ready[1], &child, sizeof(child)) != sizeof(child))
+			_exit(1);
+		waitpid(child, NULL, 0);
+		_exit(0);
+	}
+	/* Only the children write there: a child that fails closes it, and a
+	 * read here ends instead of waiting. */
+	close(ready[1]);
+	close(go[0]);
+	KT_EXPECT(mid > 0 && read(ready[0], &c, 1) == 1 && c == 'u', "user namespace");
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", mid);
+	KT_EXPECT(kt_write_file(path, "deny") == 0, "setgroups");
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", mid);
+	KT_EXPECT(kt_write_file(path, "0 1200 1") == 0, "uid_map");
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", mid);
+	KT_EXPECT(kt_write_file(path, "0 1200 1") == 0, "gid_map");
+	KT_EXPECT(write(go[1], "g", 1) == 1, "go");
+	/* The inner pid, as we see it, then its "registered". */
+	KT_EXPECT(read(ready[0], &inner, sizeof(inner)) == sizeof(inner) && inner > 0, "inner");
+	KT_EXPECT(read(ready[0], &c, 1) == 1 && c == 'r', "inner registered");
+	KT_EXPECT(run_dump(&d, inner, NULL, NULL, NULL) == 0, "run");
+	kill(inner, SIGKILL);
+	waitpid(mid, &status, 0);
+	close(ready[0]);
+	close(go[1]);
+	KT_EXPECT(WIFEXITED(d.status) && WEXITSTATUS(d.status) == 0, "status %#x", d.status);
+	EXPECT_FIELD(&d, "pid", 1);
+	EXPECT_FIELD(&d, "ppid", 0);
+	EXPECT_FIELD(&d, "pgid", 0);
+	EXPECT_FIELD(&d, "sid", 0);
+	EXPECT_FIELD(&d, "uid", 0);
+	EXPECT_FIELD(&d, "fsgid", 0);
+	KT_EXPECT(!strstr(d.text, "MISMATCH"), "fields flagged as differing from /proc");
+	KT_EXPECT(!!strstr(d.text, "/proc: 1 ") || !!strstr(d.text, "/proc: 1\n"),
+		  "/proc column does not say pid 1");
+	return KT_PASS;
+}
+
+/*
  * A process that never registered has no area to dump: said so, status 1.
  * (On a kernel without kshare too: a control, not a kshare test.)
  */
@@ -304,6 +375,7 @@ int main(int argc, char **argv)
 		KTEST(kshare_dump_self),
 		KTEST(kshare_dump_self_distinct_ids),
 		KTEST(kshare_dump_other_process),
+		KTEST(kshare_dump_process_in_own_namespaces),
 		KTEST(dump_of_an_unregistered_process),
 		KTEST(dump_refuses_without_permission),
 		KTEST(dump_refuses_missing_pid),
