@@ -373,13 +373,16 @@ static int ids_after_exec_from_non_leader_thread(void)
 static int wait_for_page_ppid_change(pid_t from)
 {
 	const struct kshare_proc_page *pp = page();
-	int i;
+	struct timespec start, now;
 
-	for (i = 0; i < 100000; i++) {
+	/* 20 s of the clock, not of loop turns, which TCG stretches. */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
 		if (__atomic_load_n(&pp->ppid, __ATOMIC_RELAXED) != from)
 			return 1;
-		usleep(100);
-	}
+		usleep(1000);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec - start.tv_sec < 20);
 	return 0;
 }
 
@@ -442,6 +445,86 @@ static int ppid_after_reparenting_to_subreaper(void)
 {
 	KT_EXPECT(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0, "PR_SET_CHILD_SUBREAPER");
 	return reparent_test(sys0(SYS_getpid));
+}
+
+/*
+ * Two reparentings: B exits and C goes to S, a subreaper that never had a
+ * child with a registration of its own, then S exits and C comes to us. An
+ * exit walks its children only if one of them ever registered (the parent's
+ * kshare_children flag): C's first reparenting must have told S so, or S's
+ * exit leaves C's page naming S while getppid() names us.
+ */
+static int reparented_twice(int ready_fd, int again_fd, pid_t s, pid_t t)
+{
+	pid_t b = kshare_getppid();
+
+	KT_EXPECT(page_valid() & KSHARE_PROC_VALID_PPID, "ppid not valid");
+	KT_EXPECT(b == sys0(SYS_getppid), "before: %d", b);
+	KT_EXPECT(write(ready_fd, "r", 1) == 1, "ready");
+	close(ready_fd);
+	KT_EXPECT(wait_for_page_ppid_change(b), "the page never showed S after B's exit");
+	KT_EXPECT(kshare_getppid() == s, "ppid %d after B's exit, expected S %d", kshare_getppid(), s);
+	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "ids with S as the parent");
+	KT_EXPECT(write(again_fd, "r", 1) == 1, "ready again");
+	close(again_fd);
+	KT_EXPECT(wait_for_page_ppid_change(s), "the page never showed us after S's exit");
+	KT_EXPECT(kshare_getppid() == t, "ppid %d after S's exit, expected %d", kshare_getppid(), t);
+	return check_ids(ALL_BITS);
+}
+
+static int ppid_after_reparenting_twice(void)
+{
+	int ready[2], again[2], result[2], status = KT_FAIL;
+	pid_t t = sys0(SYS_getpid), s;
+
+	KT_EXPECT(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0, "PR_SET_CHILD_SUBREAPER");
+	KT_EXPECT(pipe(ready) == 0 && pipe(again) == 0 && pipe(result) == 0, "pipe");
+	/* Neither S nor B touches kshare: only C registers. */
+	s = fork();
+	if (s == 0) {
+		pid_t b, me = sys0(SYS_getpid);
+		char r;
+
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1))
+			_exit(1);
+		b = fork();
+		if (b == 0) {
+			pid_t c = fork();
+
+			if (c == 0) {
+				close(ready[0]);
+				close(again[0]);
+				close(result[0]);
+				status = reparented_twice(ready[1], again[1], me, t);
+				if (write(result[1], &status, sizeof(status)) != sizeof(status))
+					_exit(1);
+				_exit(0);
+			}
+			close(ready[1]);
+			if (read(ready[0], &r, 1) != 1)
+				_exit(1);
+			_exit(0); /* C goes to S */
+		}
+		close(ready[0]);
+		close(ready[1]);
+		close(again[1]);
+		if (b < 0 || waitpid(b, NULL, 0) != b)
+			_exit(1);
+		if (read(again[0], &r, 1) != 1)
+			_exit(1);
+		_exit(0); /* C comes to us */
+	}
+	KT_EXPECT(s > 0, "fork");
+	close(ready[0]);
+	close(ready[1]);
+	close(again[0]);
+	close(again[1]);
+	close(result[1]);
+	KT_EXPECT(kt_wait(s, "S") == 0, "S");
+	KT_EXPECT(read(result[0], &status, sizeof(status)) == sizeof(status), "no result from C");
+	while (waitpid(-1, NULL, 0) > 0) /* reap C, ours now */
+		;
+	return status;
 }
 
 static int ppid_is_zero_across_pid_namespace(void)
@@ -980,6 +1063,7 @@ int main(int argc, char **argv)
 		KTEST(ids_after_exec_from_non_leader_thread),
 		KTEST(ppid_after_reparenting_to_init),
 		KTEST(ppid_after_reparenting_to_subreaper),
+		KTEST(ppid_after_reparenting_twice),
 		KTEST(ppid_is_zero_across_pid_namespace),
 		KTEST(pgid_and_sid_after_setpgid_and_setsid),
 		KTEST(pgid_set_by_parent),
