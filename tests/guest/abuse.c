@@ -327,6 +327,44 @@ static int fork_after_dontfork(void)
 	return same_as_syscalls();
 }
 
+/*
+ * In a fork child of a parent whose mappings lost VM_WIPEONFORK, so that
+ * fork() copied their PTEs: the child must read its own pages, and its
+ * title must not reach its parent's.
+ */
+static int child_with_its_own_pages(void)
+{
+	pid_t seen = proc_page_at(area())->pid;
+
+	KT_EXPECT(seen == getpid(), "the child's page says pid %d: its parent's", seen);
+	KT_EXPECT(same_as_syscalls() == KT_PASS, "in the child");
+	kshare_setproctitle("-%s", "child title");
+	KT_EXPECT(!strcmp(cmdline_of(getpid()), "child title"), "cmdline '%s'",
+		  cmdline_of(getpid()));
+	KT_EXPECT(!strcmp(cmdline_of(getppid()), "parent title"),
+		  "the child's title reached its parent: '%s'", cmdline_of(getppid()));
+	return KT_PASS;
+}
+
+static int fork_after_keeponfork(void)
+{
+	const struct kshare_sys_header *h = header();
+
+	KT_EXPECT(h, "no kshare area");
+	kshare_setproctitle("-%s", "parent title");
+	KT_EXPECT(title_page(), "no title page");
+	/* Both pages faulted in, so that there are PTEs to copy. */
+	KT_EXPECT(proc_page_at(area())->pid == getpid(), "parent's pid");
+	KT_EXPECT(kshare_madvise(area(), h->map_size, MADV_KEEPONFORK) == 0,
+		  "madvise(MADV_KEEPONFORK): %s", strerror(errno));
+	KT_EXPECT(kshare_madvise(title_page(), page_size(), MADV_KEEPONFORK) == 0,
+		  "madvise(MADV_KEEPONFORK) on the title page: %s", strerror(errno));
+	KT_EXPECT(kt_in_child(child_with_its_own_pages) == KT_PASS, "child");
+	KT_EXPECT(!strcmp(cmdline_of(getpid()), "parent title"), "parent cmdline '%s'",
+		  cmdline_of(getpid()));
+	return same_as_syscalls();
+}
+
 static int fork_after_munmap(void)
 {
 	const struct kshare_sys_header *h = header();
@@ -566,6 +604,7 @@ KTEST_MAIN(120,
 	   KTEST(unreadable_area_falls_back),
 	   KTEST(madvise_keeps_the_pages),
 	   KTEST(fork_after_dontfork),
+	   KTEST(fork_after_keeponfork),
 	   KTEST(fork_after_munmap),
 	   KTEST(core_dump_with_the_area),
 	   KTEST(tracer_cannot_write_or_reach_the_title),
