@@ -386,6 +386,24 @@ static int wait_for_page_ppid_change(pid_t from)
 	return 0;
 }
 
+/* A child's verdict, sent to the process that will have reaped it. */
+static void __attribute__((noreturn)) send_status_and_exit(int fd, int status)
+{
+	if (write(fd, &status, sizeof(status)) != sizeof(status))
+		_exit(1);
+	_exit(0);
+}
+
+/* Exit, orphaning the children, once told to (a byte on @fd). */
+static void __attribute__((noreturn)) exit_when_told(int fd)
+{
+	char r;
+
+	if (read(fd, &r, 1) != 1)
+		_exit(1);
+	_exit(0);
+}
+
 static int reparented_child(int ready_fd, pid_t expect_ppid)
 {
 	pid_t old = kshare_getppid();
@@ -408,21 +426,14 @@ static int reparent_test(pid_t expect_ppid)
 	KT_EXPECT(pipe(ready) == 0 && pipe(result) == 0, "pipe");
 	b = fork();
 	if (b == 0) {
-		pid_t c = fork();
-		char r;
-
-		if (c == 0) {
+		if (fork() == 0) {
 			close(ready[0]);
 			close(result[0]);
-			status = reparented_child(ready[1], expect_ppid ? expect_ppid : 1);
-			if (write(result[1], &status, sizeof(status)) != sizeof(status))
-				_exit(1);
-			_exit(0);
+			send_status_and_exit(result[1],
+					     reparented_child(ready[1], expect_ppid ? expect_ppid : 1));
 		}
 		close(ready[1]);
-		if (read(ready[0], &r, 1) != 1)
-			_exit(1);
-		_exit(0); /* C is orphaned now */
+		exit_when_told(ready[0]); /* C is orphaned then */
 	}
 	KT_EXPECT(b > 0, "fork");
 	close(ready[0]);
@@ -456,20 +467,8 @@ static int ppid_after_reparenting_to_subreaper(void)
  */
 static int reparented_twice(int ready_fd, int again_fd, pid_t s, pid_t t)
 {
-	pid_t b = kshare_getppid();
-
-	KT_EXPECT(page_valid() & KSHARE_PROC_VALID_PPID, "ppid not valid");
-	KT_EXPECT(b == sys0(SYS_getppid), "before: %d", b);
-	KT_EXPECT(write(ready_fd, "r", 1) == 1, "ready");
-	close(ready_fd);
-	KT_EXPECT(wait_for_page_ppid_change(b), "the page never showed S after B's exit");
-	KT_EXPECT(kshare_getppid() == s, "ppid %d after B's exit, expected S %d", kshare_getppid(), s);
-	KT_EXPECT(check_ids(ALL_BITS) == KT_PASS, "ids with S as the parent");
-	KT_EXPECT(write(again_fd, "r", 1) == 1, "ready again");
-	close(again_fd);
-	KT_EXPECT(wait_for_page_ppid_change(s), "the page never showed us after S's exit");
-	KT_EXPECT(kshare_getppid() == t, "ppid %d after S's exit, expected %d", kshare_getppid(), t);
-	return check_ids(ALL_BITS);
+	KT_EXPECT(reparented_child(ready_fd, s) == KT_PASS, "after B's exit (S is %d)", s);
+	return reparented_child(again_fd, t);
 }
 
 static int ppid_after_reparenting_twice(void)
@@ -483,36 +482,27 @@ static int ppid_after_reparenting_twice(void)
 	s = fork();
 	if (s == 0) {
 		pid_t b, me = sys0(SYS_getpid);
-		char r;
 
 		if (prctl(PR_SET_CHILD_SUBREAPER, 1))
 			_exit(1);
 		b = fork();
 		if (b == 0) {
-			pid_t c = fork();
-
-			if (c == 0) {
+			if (fork() == 0) {
 				close(ready[0]);
 				close(again[0]);
 				close(result[0]);
-				status = reparented_twice(ready[1], again[1], me, t);
-				if (write(result[1], &status, sizeof(status)) != sizeof(status))
-					_exit(1);
-				_exit(0);
+				send_status_and_exit(result[1],
+						     reparented_twice(ready[1], again[1], me, t));
 			}
 			close(ready[1]);
-			if (read(ready[0], &r, 1) != 1)
-				_exit(1);
-			_exit(0); /* C goes to S */
+			exit_when_told(ready[0]); /* C goes to S then */
 		}
 		close(ready[0]);
 		close(ready[1]);
 		close(again[1]);
 		if (b < 0 || waitpid(b, NULL, 0) != b)
 			_exit(1);
-		if (read(again[0], &r, 1) != 1)
-			_exit(1);
-		_exit(0); /* C comes to us */
+		exit_when_told(again[0]); /* C comes to us then */
 	}
 	KT_EXPECT(s > 0, "fork");
 	close(ready[0]);
