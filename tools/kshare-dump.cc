@@ -199,21 +199,38 @@ std::map<std::string, std::vector<std::string>> proc_status(const std::string &d
 	return v;
 }
 
-// An id as seen from @dir's process, through its uid_map or gid_map as we
-// read it (the outside column in our user namespace): what getresuid()
-// inside it returns; the overflow id where the map has none.
-std::string map_down(const std::string &dir, const char *kind, const std::string &id)
-{
-	std::ifstream map(dir + "/" + kind + "_map");
-	const unsigned long long value = std::strtoull(id.c_str(), nullptr, 10);
-	unsigned long long inside, outside, count;
-	while (map >> inside >> outside >> count)
-		if (value >= outside && value - outside < count)
-			return std::to_string(inside + (value - outside));
-	std::ifstream overflow(std::string("/proc/sys/kernel/overflow") + kind);
-	std::string o;
-	return overflow >> o ? o : "?";
-}
+// @dir's process's uid_map or gid_map as we read it (the outside column in
+// our user namespace), read once for the four ids of its kind.
+class id_map {
+public:
+	id_map(const std::string &dir, const char *kind)
+	{
+		std::ifstream map(dir + "/" + kind + "_map");
+		for (range r; map >> r.inside >> r.outside >> r.count;)
+			ranges_.push_back(r);
+		std::ifstream overflow(std::string("/proc/sys/kernel/overflow") + kind);
+		if (!(overflow >> overflow_))
+			overflow_ = "?";
+	}
+
+	// @id as seen from inside: what getresuid() there returns; the
+	// overflow id where the map has none.
+	std::string down(const std::string &id) const
+	{
+		const unsigned long long value = std::strtoull(id.c_str(), nullptr, 10);
+		for (const range &r : ranges_)
+			if (value >= r.outside && value - r.outside < r.count)
+				return std::to_string(r.inside + (value - r.outside));
+		return overflow_;
+	}
+
+private:
+	struct range {
+		unsigned long long inside, outside, count;
+	};
+	std::vector<range> ranges_;
+	std::string overflow_;
+};
 
 std::string ns_of(const std::string &dir, const char *kind)
 {
@@ -251,11 +268,12 @@ std::map<std::string, std::string> proc_view(std::optional<pid_t> pid)
 	}
 	static const char *const uids[] = { "uid", "euid", "suid", "fsuid" };
 	static const char *const gids[] = { "gid", "egid", "sgid", "fsgid" };
+	const id_map uid_map(dir, "uid"), gid_map(dir, "gid");
 	for (int i = 0; i < 4; i++) {
 		if (st["Uid:"].size() == 4)
-			v[uids[i]] = map_down(dir, "uid", st["Uid:"][i]);
+			v[uids[i]] = uid_map.down(st["Uid:"][i]);
 		if (st["Gid:"].size() == 4)
-			v[gids[i]] = map_down(dir, "gid", st["Gid:"][i]);
+			v[gids[i]] = gid_map.down(st["Gid:"][i]);
 	}
 	return v;
 }
